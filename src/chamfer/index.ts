@@ -1,1 +1,2 @@
+export * from './precision.js';
 export * from './reference.js';
