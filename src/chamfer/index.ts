@@ -1,2 +1,22 @@
+export { bytesPerToken, decodeTokens, encodeTokens, PRECISIONS, SCALE_MODES } from './encode.js';
+export {
+  chamferKernelName,
+  getChamferKernelChoice,
+  type KernelChoice,
+  type KernelName,
+  setChamferKernel,
+} from './kernel.js';
+export { dotProducts } from './matmul.js';
 export * from './precision.js';
 export * from './reference.js';
+export {
+  type ChamferExplanation,
+  type ChamferHit,
+  chamfer,
+  chamferBatch,
+  chamferTopK,
+  type DocumentBatch,
+  type DocumentTokens,
+  explainChamfer,
+  type TokenBatch,
+} from './score.js';
