@@ -1,0 +1,170 @@
+// The search page: calls the /v1 API of the server that serves it and renders the hits, with the
+// words each query word matched highlighted (from `explain` and the stored spans) and the time of
+// each search stage. Plain browser JavaScript, no build step.
+
+const KEY_STORAGE = 'muvera.apiKey';
+
+const $ = (id) => document.getElementById(id);
+
+/** Calls the API; on 401 reveals the key field so the user can give one. */
+async function api(method, path, body) {
+  const headers = { 'content-type': 'application/json' };
+  const key = localStorage.getItem(KEY_STORAGE);
+  if (key) headers.authorization = `Bearer ${key}`;
+  const response = await fetch(path, { method, headers, body: body && JSON.stringify(body) });
+  const payload = await response.json();
+  if (response.status === 401) $('key-row').hidden = false;
+  if (!response.ok) throw new Error(`${payload.code}: ${payload.message}`);
+  return payload;
+}
+
+async function loadCollections() {
+  const select = $('collection');
+  const { collections } = await api('GET', '/v1/collections');
+  select.replaceChildren(
+    ...collections.map((item) => {
+      const option = document.createElement('option');
+      option.value = item.name;
+      option.textContent = `${item.name} (${item.documents.toLocaleString()} docs)`;
+      return option;
+    }),
+  );
+  if (collections.length === 0) showMessage('No collections yet: index one with `muvera index`.');
+}
+
+function showMessage(text) {
+  $('message').textContent = text;
+}
+
+/** Splits `text` into plain and highlighted pieces; each span keeps its best query match. */
+function highlightPieces(text, matches) {
+  const best = new Map();
+  for (const match of matches ?? []) {
+    if (!match.span) continue;
+    const key = match.span.join(':');
+    const seen = best.get(key);
+    if (!seen || match.score > seen.score) best.set(key, match);
+  }
+  const marks = [...best.values()].sort((a, b) => a.span[0] - b.span[0]);
+  const pieces = [];
+  let at = 0;
+  for (const match of marks) {
+    const [start, end] = match.span;
+    if (start < at) continue;
+    if (start > at) pieces.push({ text: text.slice(at, start) });
+    pieces.push({ text: text.slice(start, end), match });
+    at = end;
+  }
+  if (at < text.length) pieces.push({ text: text.slice(at) });
+  return pieces;
+}
+
+function renderText(text, matches) {
+  const paragraph = document.createElement('p');
+  paragraph.className = 'text';
+  for (const piece of highlightPieces(text, matches)) {
+    if (!piece.match) {
+      paragraph.append(piece.text);
+      continue;
+    }
+    const mark = document.createElement('mark');
+    mark.textContent = piece.text;
+    const strength = Math.max(0, Math.min(1, piece.match.score));
+    mark.style.setProperty('--strength', strength.toFixed(2));
+    mark.title = `matches query word "${piece.match.queryText ?? piece.match.queryToken}" (${piece.match.score.toFixed(3)})`;
+    paragraph.append(mark);
+  }
+  return paragraph;
+}
+
+function renderMatches(matches) {
+  const list = document.createElement('p');
+  list.className = 'matches';
+  const pairs = (matches ?? [])
+    .filter((match) => match.docText !== undefined)
+    .map(
+      (match) =>
+        `${match.queryText ?? match.queryToken} → ${match.docText} ${match.score.toFixed(2)}`,
+    );
+  list.textContent = pairs.join(' · ');
+  return list;
+}
+
+function renderHit(hit, rank) {
+  const item = document.createElement('li');
+  item.className = 'hit';
+  const head = document.createElement('div');
+  head.className = 'hit-head';
+  const title = hit.metadata?.title ? String(hit.metadata.title) : hit.id;
+  head.innerHTML =
+    '<span class="rank"></span><span class="title"></span><span class="id"></span><span class="score"></span>';
+  head.querySelector('.rank').textContent = `${rank}.`;
+  head.querySelector('.title').textContent = title;
+  head.querySelector('.id').textContent = hit.id;
+  head.querySelector('.score').textContent = hit.score.toFixed(4);
+  item.append(head);
+  if (hit.text !== undefined) item.append(renderText(hit.text, hit.matches));
+  if (hit.matches) item.append(renderMatches(hit.matches));
+  return item;
+}
+
+function renderStats(stats, query) {
+  const t = stats.timings;
+  const cells = [
+    ['strategy', stats.strategy],
+    ['query tokens', `${stats.queryTokens}${query ? ` (${query.tokens.join(' ')})` : ''}`],
+    ['candidates', stats.candidatesFetched],
+    ['exact scorings', stats.exactScorings],
+    ['encode', `${t.encodeMs.toFixed(1)} ms`],
+    ['candidates stage', `${t.candidatesMs.toFixed(1)} ms`],
+    ['re-rank', `${t.rerankMs.toFixed(1)} ms`],
+    ['total', `${t.totalMs.toFixed(1)} ms`],
+  ];
+  const section = $('stats');
+  section.replaceChildren(
+    ...cells.map(([label, value]) => {
+      const cell = document.createElement('span');
+      cell.className = 'stat';
+      cell.dataset.stat = label;
+      cell.innerHTML = '<b></b> <span></span>';
+      cell.querySelector('b').textContent = label;
+      cell.querySelector('span').textContent = String(value);
+      return cell;
+    }),
+  );
+  section.hidden = false;
+}
+
+async function search(event) {
+  event.preventDefault();
+  const key = $('api-key').value.trim();
+  if (key) localStorage.setItem(KEY_STORAGE, key);
+  const name = $('collection').value;
+  const strategy = $('strategy').value;
+  const k = Number($('k').value);
+  const candidates = Math.max(Number($('candidates').value), k);
+  const body = { text: $('query').value, k, strategy, explain: true, stats: true };
+  if (strategy !== 'exact') body.candidates = candidates;
+
+  showMessage('Searching…');
+  try {
+    if (!name) await loadCollections();
+    const result = await api(
+      'POST',
+      `/v1/collections/${encodeURIComponent($('collection').value)}/search`,
+      body,
+    );
+    $('results').replaceChildren(...result.hits.map((hit, index) => renderHit(hit, index + 1)));
+    renderStats(result.stats, result.query);
+    showMessage(result.hits.length === 0 ? 'No results.' : `${result.hits.length} results`);
+  } catch (error) {
+    showMessage(error.message);
+  }
+}
+
+$('search-form').addEventListener('submit', search);
+$('api-key').addEventListener('change', () => {
+  localStorage.setItem(KEY_STORAGE, $('api-key').value.trim());
+  loadCollections().catch((error) => showMessage(error.message));
+});
+loadCollections().catch((error) => showMessage(error.message));
