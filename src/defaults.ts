@@ -14,6 +14,54 @@ function deepFreeze<T>(value: T): T {
 export const DEFAULTS = deepFreeze({
   /** Logging: see src/log.ts. */
   logLevel: 'warn',
+  /** FDE encoder: see src/fde/ and docs/fde.md. */
+  fde: {
+    /** Preset used when a caller names none (a key of FDE_PRESETS). */
+    preset: 'paper' as string,
+    /** Seed of every FDE random matrix when a config gives none. */
+    seed: 42,
+    /** Documents fill empty partitions from the Hamming-nearest token. */
+    fillEmptyPartitions: true,
+    /** Final count-sketch dimension; null keeps the full R * 2^k * d_proj vector. */
+    finalProjectionDimension: null as number | null,
+  },
+  /** Exact Chamfer scoring, ball carving, token pooling: see src/chamfer/ and docs/chamfer.md. */
+  chamfer: {
+    /** Kernel: 'auto' (WebAssembly SIMD, else portable TypeScript), 'wasm-simd' or 'portable'. */
+    kernel: 'auto' as 'auto' | 'wasm-simd' | 'portable',
+    /** Threads of a ChamferPool, the calling thread included; null uses every core. */
+    threads: null as number | null,
+    /** Candidate lists shorter than this are scored on the calling thread alone. */
+    parallelThreshold: 256,
+    /** Ball carving merges a query token into a leader when their dot product is at least this. */
+    ballCarvingTau: 0.7,
+    /** Token pooling keeps about numTokens / poolFactor vectors per document. */
+    poolFactor: 2,
+  },
+  /** Collection search: see src/collection/ and docs/collection.md. */
+  search: {
+    k: 10,
+    candidates: 100,
+    strategy: 'fde',
+    maxK: 10000,
+    maxCandidates: 100000,
+    maxQueryTokens: 1024,
+    tokenNeighbours: null,
+  },
+  /** Collections on disk: see src/collection/ and docs/collection.md. */
+  collection: {
+    fde: 'weaviate',
+    index: 'hnsw',
+    precision: 'float32',
+    durability: 'fsync',
+    checkpointLogBytes: 67108864,
+    maxIdBytes: 512,
+    maxMetadataBytes: 65536,
+    maxMetadataDepth: 32,
+    maxTextLength: 1048576,
+    maxTokensPerDocument: 131072,
+    maxBatchDocuments: 100000,
+  },
   /** Storage files (segments, manifest, log): see src/store/ and docs/storage.md. */
   store: {
     /** A token segment is closed and a new one started before it would exceed this size. */
@@ -28,6 +76,62 @@ export const DEFAULTS = deepFreeze({
     manifestGenerationsKept: 2,
     /** Largest write-ahead log record payload a writer writes or a reader accepts. */
     maxLogRecordBytes: 268435456,
+  },
+  /** Candidate indexes over document FDEs: see src/index/ and docs/indexes.md. */
+  index: {
+    /** HNSW on usearch (src/index/hnsw.ts). */
+    hnsw: {
+      connectivity: 16,
+      expansionAdd: 128,
+      expansionSearch: 64,
+      precision: 'f32' as 'f32' | 'f16',
+      threads: 0,
+    },
+    /** Product quantization of FDEs (src/index/pq.ts), the paper's PQ-256-8. */
+    pq: {
+      groupSize: 8,
+      centroids: 256,
+      trainingSize: 4096,
+      iterations: 10,
+      seed: 42,
+    },
+  },
+  /** Text encoders: see src/encoders/ and docs/encoders.md. */
+  encoders: {
+    /** Static word-vector encoder (src/encoders/static-encoder.ts). */
+    static: {
+      stopWords: 'english' as 'english' | null,
+      uniqueDocumentTokens: true,
+      uniqueQueryTokens: false,
+      normalize: true,
+    },
+    /** ColBERT models through ONNX (src/encoders/colbert-onnx.ts). */
+    colbert: {
+      dtype: 'fp32',
+      batchSize: 16,
+      queryLength: null as number | null,
+      documentLength: null as number | null,
+    },
+  },
+  /** HTTP server: see src/server/ and docs/server.md. */
+  server: {
+    host: '127.0.0.1',
+    port: 7700,
+    apiKey: null as string | null,
+    bodyLimitBytes: 16777216,
+    maxK: 1000,
+    maxCandidates: 10000,
+    maxDocumentsPerRequest: 1000,
+  },
+  /** Command line: see src/cli/ and docs/cli.md. */
+  cli: {
+    indexBatchSize: 64,
+    k: 10,
+  },
+  /** Evaluation: see src/eval/ and docs/evaluation.md. */
+  eval: {
+    /** Score tolerance of recall against the exact ranking; null counts set overlap only. */
+    tieTolerance: 1e-6 as number | null,
   },
 });
 

@@ -7,6 +7,12 @@ export {
   setChamferKernel,
 } from './kernel.js';
 export { dotProducts } from './matmul.js';
+export {
+  ChamferPool,
+  type ChamferPoolOptions,
+  chamferBatchParallel,
+  defaultChamferPool,
+} from './pool.js';
 export * from './precision.js';
 export * from './reference.js';
 export {

@@ -7,6 +7,7 @@
  * back to the portable kernel otherwise; tests and benchmarks pick one explicitly with
  * {@link setChamferKernel} or the `MUVERA_CHAMFER_KERNEL` environment variable.
  */
+import { DEFAULTS } from '../defaults.js';
 import { invalidArgument, MuveraError } from '../errors.js';
 import { logger } from '../log.js';
 import { PortableKernel } from './kernel-portable.js';
@@ -82,7 +83,7 @@ function initialChoice(): KernelChoice {
   const fromEnv = process.env.MUVERA_CHAMFER_KERNEL;
   return fromEnv && (CHOICES as readonly string[]).includes(fromEnv)
     ? (fromEnv as KernelChoice)
-    : 'auto';
+    : DEFAULTS.chamfer.kernel;
 }
 
 let choice: KernelChoice = initialChoice();

@@ -90,7 +90,8 @@ const single = new Uint32Array(2);
 
 /**
  * Scores documents `first` to `last - 1` of a checked batch into `out[outAt...]` with the
- * current kernel, whose query is already set. Shared by the batch forms and the thread pool.
+ * current kernel, whose query is already set. Errors name document i `documents[labelBase + i]`.
+ * Shared by the batch forms and the thread pool.
  */
 export function scoreRange(
   docs: DocumentBatch,
@@ -99,19 +100,20 @@ export function scoreRange(
   last: number,
   out: Float32Array,
   outAt = 0,
+  labelBase = 0,
 ): void {
   const kernel = getKernel();
   if (!Array.isArray(docs)) {
     const { tokens, offsets } = docs as TokenBatch;
     const encoded = asEncoded(tokens, dim, 'documents.tokens');
-    kernel.scoreBatch(encoded, offsets, first, last, out, outAt - first, 0);
+    kernel.scoreBatch(encoded, offsets, first, last, out, outAt, labelBase);
     return;
   }
   const list = docs as readonly DocumentTokens[];
   for (let i = first; i < last; i++) {
-    const encoded = asEncoded(list[i], dim, `documents[${i}]`);
+    const encoded = asEncoded(list[i], dim, `documents[${labelBase + i}]`);
     single[1] = encoded.numTokens;
-    kernel.scoreBatch(encoded, single, 0, 1, out, outAt + i - first, i);
+    kernel.scoreBatch(encoded, single, 0, 1, out, outAt + i - first, labelBase + i);
   }
 }
 
