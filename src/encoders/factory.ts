@@ -1,0 +1,64 @@
+/**
+ * Building encoders from the CLI's spec strings and from the JSON spec a collection stores.
+ *
+ *   static:<folder or .vec file>       word vectors (src/encoders/static-encoder.ts)
+ *   colbert:<hub model id or folder>   a ColBERT model through ONNX (src/encoders/colbert-onnx.ts)
+ */
+import { invalidArgument, MuveraError } from '../errors.js';
+import { ColbertOnnxEncoder } from './colbert-onnx.js';
+import { StaticTokenEncoder } from './static-encoder.js';
+import type { EncoderSpec, TokenEncoder } from './types.js';
+
+const KINDS = ['static', 'colbert'] as const;
+
+/** An encoder from a spec string such as `static:data/encoders/fasttext-skipgram128`. */
+export async function createEncoder(spec: string): Promise<TokenEncoder> {
+  const colon = spec.indexOf(':');
+  const kind = colon < 0 ? '' : spec.slice(0, colon);
+  const target = spec.slice(colon + 1);
+  if (!KINDS.includes(kind as (typeof KINDS)[number]) || target === '') {
+    throw invalidArgument(
+      'encoder',
+      '"static:<folder or .vec file>" or "colbert:<model id or folder>"',
+      spec,
+    );
+  }
+  return kind === 'static' ? StaticTokenEncoder.load(target) : ColbertOnnxEncoder.load(target);
+}
+
+/**
+ * Rebuilds the encoder a stored spec describes, with the same settings, and checks that what
+ * loads has the recorded dimension (and vocabulary size, for static vectors).
+ */
+export async function loadEncoder(spec: EncoderSpec): Promise<TokenEncoder> {
+  if (spec?.kind === 'static') {
+    const { stopWords, uniqueDocumentTokens, uniqueQueryTokens, normalize } = spec;
+    const options = { stopWords, uniqueDocumentTokens, uniqueQueryTokens, normalize };
+    const encoder = await StaticTokenEncoder.load(spec.path, options);
+    checkSame('vocabSize', spec.vocabSize, encoder.spec.vocabSize, spec.path);
+    checkSame('dim', spec.dim, encoder.dim, spec.path);
+    return encoder;
+  }
+  if (spec?.kind === 'colbert') {
+    const { revision, dtype, queryLength, documentLength } = spec;
+    const options = { revision, dtype, queryLength, documentLength };
+    const encoder = await ColbertOnnxEncoder.load(spec.model, options);
+    checkSame('dim', spec.dim, encoder.dim, spec.model);
+    return encoder;
+  }
+  throw invalidArgument(
+    'spec.kind',
+    `one of ${KINDS.join(', ')}`,
+    (spec as { kind?: unknown })?.kind,
+  );
+}
+
+function checkSame(field: string, recorded: number, loaded: number, source: string): void {
+  if (recorded !== loaded) {
+    throw new MuveraError(
+      'config-mismatch',
+      `the encoder at ${source} has ${field} ${loaded} but the stored spec says ${recorded}`,
+      { parameter: `spec.${field}`, expected: recorded, actual: loaded },
+    );
+  }
+}
