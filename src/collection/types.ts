@@ -86,6 +86,11 @@ export interface SearchStats {
   candidatesFetched: number;
   /** Exact Chamfer scorings done in the re-rank. */
   exactScorings: number;
+  /**
+   * True when the candidate stage returned fewer than `k` documents although more passed the
+   * filter, and the search re-ranked every passing document instead (see docs/collection.md).
+   */
+  exactFallback?: boolean;
   /** Milliseconds per stage. */
   timings: { candidatesMs: number; rerankMs: number; totalMs: number };
 }
@@ -100,6 +105,8 @@ export interface SearchResult {
 export interface UpsertResult {
   inserted: number;
   replaced: number;
+  /** Earlier occurrences of ids repeated within the batch, dropped (the last one wins). */
+  duplicates?: number;
 }
 
 /** Outcome of a delete call: unknown ids are reported, not fatal. */
@@ -132,6 +139,12 @@ export interface CollectionStats {
   bytesPerToken: number;
   diskBytes: number;
   indexKind: string;
+  /** The FDE config of the candidate index (JSON form, seeds included). */
+  fde?: Record<string, unknown>;
+  /** Manifest generation last published (embedded backend). */
+  generation?: number;
+  /** Bytes in the write-ahead log not yet folded into a checkpoint (embedded backend). */
+  logBytes?: number;
 }
 
 /** What every collection backend offers. */

@@ -1,0 +1,479 @@
+/**
+ * The embedded collection: documents of token vectors in a directory, searched with MUVERA FDE
+ * candidates and an exact Chamfer re-rank (Jayaram et al., NeurIPS 2024, arXiv 2405.19504).
+ *
+ * Layers:
+ * - validate.ts checks every input; nothing is written before a whole call has passed.
+ * - state.ts holds the documents and candidate indexes in memory.
+ * - storage.ts makes a write durable (one log record and one sync per call) before
+ *   {@link CollectionState.apply} makes it visible, publishes checkpoints, and recovers.
+ * - strategies.ts and search.ts answer searches against the in-memory state.
+ *
+ * Writes on one collection object run one at a time, in call order (a promise queue); searches
+ * never wait for them and see each write entirely or not at all. See docs/collection.md.
+ */
+import { bytesPerToken, encodeTokens } from '../chamfer/encode.js';
+import type { Precision } from '../chamfer/precision.js';
+import { DEFAULTS } from '../defaults.js';
+import { invalidArgument, MuveraError } from '../errors.js';
+import type { CandidateIndex } from '../index/types.js';
+import { logger } from '../log.js';
+import { checkDim } from '../tokens/token-set.js';
+import {
+  type FdeParts,
+  type IndexSpec,
+  loadIndex,
+  makeFde,
+  makeIndex,
+  resolveIndexSpec,
+} from './parts.js';
+import type { LoggedDocument, LogRecord } from './records.js';
+import { runSearch } from './search.js';
+import { addTokens, CollectionState, type DocRecord, rowsOf } from './state.js';
+import {
+  type CollectionManifest,
+  createStorage,
+  type Durability,
+  openStorage,
+  type StorageHandle,
+} from './storage.js';
+import type { StrategyContext } from './strategies.js';
+import type {
+  CollectionApi,
+  CollectionOptions,
+  CollectionStats,
+  DeleteResult,
+  SearchOptions,
+  SearchResult,
+  StoredDocument,
+  UpsertResult,
+} from './types.js';
+import {
+  type CleanDocument,
+  checkDocuments,
+  checkId,
+  checkIds,
+  checkQuery,
+  resolveSearchOptions,
+} from './validate.js';
+
+/** How a collection directory is opened. */
+export interface OpenOptions {
+  /**
+   * Open without the write lock: searches and `get` work, writes throw `closed`. The reader sees
+   * the collection as of `open` (the last checkpoint plus the log); `refresh()` catches up.
+   */
+  readOnly?: boolean;
+  /**
+   * `fsync` (default): `upsert` and `delete` return after their log record is synced, so they
+   * survive a process kill and a power loss. `none`: no sync (survives a process kill only:
+   * the bytes are in the page cache); for bulk loads that are redone on failure.
+   */
+  durability?: Durability;
+}
+
+/** Options of {@link Collection.rebuildIndex}. */
+export interface RebuildOptions {
+  /** A new FDE preset or config; the stored one when absent. */
+  fde?: string | Record<string, unknown>;
+  /** A new index kind and parameters; the stored ones when absent. */
+  index?: { kind?: string; [parameter: string]: unknown };
+}
+
+const PRECISIONS: readonly Precision[] = ['float32', 'float16', 'int8'];
+
+/** A collection stored in a directory. */
+export class Collection implements CollectionApi {
+  readonly dir: string;
+  readonly dim: number;
+  readonly precision: Precision;
+  readonly readOnly: boolean;
+  #storage: StorageHandle;
+  #fde: FdeParts;
+  #indexSpec: IndexSpec;
+  #state: CollectionState;
+  #seq: number;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(
+    storage: StorageHandle,
+    manifest: CollectionManifest,
+    state: CollectionState,
+  ) {
+    this.#storage = storage;
+    this.dir = storage.dir;
+    this.dim = manifest.dim;
+    this.precision = manifest.precision;
+    this.readOnly = storage.readOnly;
+    this.#fde = makeFde(manifest.fde, manifest.dim);
+    this.#indexSpec = manifest.index;
+    this.#state = state;
+    this.#seq = manifest.lastSeq;
+  }
+
+  /**
+   * Creates a collection in `dir` (which must not hold one) and opens it for writing.
+   * Throws `already-exists` when `dir` holds a collection.
+   */
+  static async create(dir: string, options: CollectionOptions & OpenOptions): Promise<Collection> {
+    if (options === null || typeof options !== 'object') {
+      throw invalidArgument('options', 'an object { dim, fde?, index?, precision? }', options);
+    }
+    const dim = checkDim(options.dim, 'options.dim');
+    const precision = options.precision ?? (DEFAULTS.collection.precision as Precision);
+    if (!PRECISIONS.includes(precision)) {
+      throw invalidArgument('options.precision', `one of ${PRECISIONS.join(', ')}`, precision);
+    }
+    const fde = makeFde(options.fde ?? DEFAULTS.collection.fde, dim);
+    const index = resolveIndexSpec(options.index);
+    makeIndex(index, fde.outputDimension);
+
+    const manifest: CollectionManifest = {
+      dim,
+      precision,
+      fde: fde.config,
+      index,
+      lastSeq: 0,
+      nextKey: 0,
+    };
+    if (options.encoder !== undefined) manifest.encoder = options.encoder;
+    const storage = createStorage(dir, manifest, options.durability);
+    const state = new CollectionState(dim, makeIndex(index, fde.outputDimension));
+    return new Collection(storage, manifest, state);
+  }
+
+  /**
+   * Opens the collection in `dir`: loads the last published checkpoint, replays the log, and
+   * rebuilds the candidate index when its file is missing or damaged. Throws `not-found`,
+   * `locked` (another process writes to it), `corrupt-data` or `unsupported-version`.
+   */
+  static async open(dir: string, options: OpenOptions = {}): Promise<Collection> {
+    const loaded = openStorage(dir, options);
+    try {
+      const state = restoreState(loaded.manifest, loaded.records, loaded.indexBytes);
+      const collection = new Collection(loaded.storage, loaded.manifest, state);
+      collection.#replay(loaded.log);
+      return collection;
+    } catch (error) {
+      loaded.storage.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Inserts or replaces documents, all or nothing. Duplicate ids within the batch: the last
+   * occurrence wins. Durable when it returns (see {@link OpenOptions.durability}).
+   */
+  upsert(docs: DocumentInputs): Promise<UpsertResult> {
+    return this.#write(() => {
+      const { docs: clean, duplicates } = checkDocuments(docs, this.dim);
+      if (clean.length === 0) return { inserted: 0, replaced: 0, duplicates };
+      const records = this.#toRecords(clean);
+      const fdes = this.#encodeDocuments(records);
+      const record: LogRecord = { op: 'upsert', seq: this.#seq + 1, docs: records.map(logged) };
+      this.#storage.append(record);
+      this.#seq = record.seq;
+      const { replaced } = this.#state.apply({ upserts: records, fdes, deletes: [] });
+      this.#maybeCheckpoint();
+      return { inserted: records.length - replaced, replaced, duplicates };
+    });
+  }
+
+  /** Deletes documents by id; unknown ids are reported in `missing`, not fatal. Durable. */
+  delete(ids: string[]): Promise<DeleteResult> {
+    return this.#write(() => {
+      const unique = checkIds(ids);
+      const present = unique.filter((id) => this.#state.byId(id));
+      if (present.length > 0) {
+        const record: LogRecord = { op: 'delete', seq: this.#seq + 1, ids: present };
+        this.#storage.append(record);
+        this.#seq = record.seq;
+      }
+      const empty = new Float32Array(0);
+      return this.#state.apply({ upserts: [], fdes: empty, deletes: unique }) as DeleteResult;
+    }).then(({ deleted, missing }) => ({ deleted, missing }));
+  }
+
+  /** The stored document (tokens padding-free, at the stored precision), or undefined. */
+  async get(id: string): Promise<StoredDocument | undefined> {
+    this.#checkOpen();
+    const record = this.#state.byId(checkId(id));
+    if (!record) return undefined;
+    const doc: StoredDocument = { id: record.id, tokens: rowsOf(record).slice() };
+    if (record.metadata !== undefined) doc.metadata = structuredClone(record.metadata);
+    if (record.text !== undefined) doc.text = record.text;
+    if (record.spans !== undefined) doc.spans = record.spans.slice();
+    return doc;
+  }
+
+  /** Searches with one query token matrix; see docs/collection.md for every option. */
+  async search(query: Float32Array, options?: SearchOptions): Promise<SearchResult> {
+    this.#checkOpen();
+    const resolved = resolveSearchOptions(options);
+    const checked = checkQuery(query, this.dim);
+    return runSearch(this.#context(), checked, resolved);
+  }
+
+  /** One search per query, same options; results in query order. */
+  async searchBatch(queries: Float32Array[], options?: SearchOptions): Promise<SearchResult[]> {
+    this.#checkOpen();
+    if (!Array.isArray(queries))
+      throw invalidArgument('queries', 'an array of Float32Array', queries);
+    const resolved = resolveSearchOptions(options);
+    const checked = queries.map((query, i) => checkQuery(query, this.dim, `queries[${i}]`));
+    const context = this.#context();
+    return checked.map((query) => runSearch(context, query, resolved));
+  }
+
+  /** Counts, sizes and the configuration in use. */
+  async stats(): Promise<CollectionStats> {
+    this.#checkOpen();
+    return {
+      documents: this.#state.size,
+      tokens: this.#state.tokens,
+      dim: this.dim,
+      fdeDimension: this.#fde.outputDimension,
+      precision: this.precision,
+      bytesPerToken: bytesPerToken(this.dim, this.precision),
+      diskBytes: this.#storage.diskBytes(),
+      indexKind: this.#indexSpec.kind,
+      fde: this.#fde.config,
+      generation: this.#storage.generation,
+      logBytes: this.#storage.logBytes(),
+    };
+  }
+
+  /**
+   * Folds the log into a new checkpoint (token segments, metadata, candidate index) and empties
+   * the log. Runs on its own when the log passes `collection.checkpointLogBytes`.
+   */
+  checkpoint(): Promise<void> {
+    return this.#write(() => this.#checkpointNow(false));
+  }
+
+  /** Rewrites the token store without replaced and deleted documents, then checkpoints. */
+  compact(): Promise<void> {
+    return this.#write(() => this.#checkpointNow(true));
+  }
+
+  /**
+   * Rebuilds the candidate index from the stored tokens, optionally with another FDE preset or
+   * config and another index kind, and publishes it in a checkpoint. Searches keep using the
+   * old index until the new one is complete.
+   */
+  rebuildIndex(options: RebuildOptions = {}): Promise<void> {
+    return this.#write(() => {
+      const fde = options.fde === undefined ? this.#fde : makeFde(options.fde, this.dim);
+      const spec = options.index === undefined ? this.#indexSpec : resolveIndexSpec(options.index);
+      const index = buildIndex(spec, fde, this.#state.records());
+      this.#fde = fde;
+      this.#indexSpec = spec;
+      this.#state.candidateIndex = index;
+      this.#checkpointNow(false);
+    });
+  }
+
+  /**
+   * Writes a consistent copy of the collection to `target` (a new directory) while it keeps
+   * serving: a checkpoint, then a copy of the files it names. Writes wait until it is done.
+   */
+  backup(target: string): Promise<void> {
+    return this.#write(() => {
+      this.#checkpointNow(false);
+      this.#storage.backup(target);
+    });
+  }
+
+  /** Catches a read-only collection up with the writer's last checkpoint and log. */
+  async refresh(): Promise<void> {
+    this.#checkOpen();
+    const loaded = openStorage(this.dir, { readOnly: true });
+    loaded.storage.close();
+    const state = restoreState(loaded.manifest, loaded.records, loaded.indexBytes);
+    this.#fde = makeFde(loaded.manifest.fde, this.dim);
+    this.#indexSpec = loaded.manifest.index;
+    this.#state = state;
+    this.#seq = loaded.manifest.lastSeq;
+    this.#replay(loaded.log);
+  }
+
+  /** Waits for pending writes, releases the lock and files. Later calls throw `closed`. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#queue.catch(() => undefined);
+    this.#closed = true;
+    this.#storage.close();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new MuveraError('closed', `the collection in ${this.dir} is closed`);
+  }
+
+  /** Runs writes one at a time, in call order; every failure is a rejection. */
+  async #write<T>(run: () => T): Promise<T> {
+    this.#checkOpen();
+    if (this.readOnly) {
+      throw new MuveraError('closed', `the collection in ${this.dir} was opened read-only`, {
+        remedy: 'Open it without readOnly to write',
+      });
+    }
+    const next = this.#queue.then(() => {
+      this.#checkOpen();
+      return run();
+    });
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Gives documents fresh keys and encodes their tokens at the stored precision. */
+  #toRecords(docs: CleanDocument[]): DocRecord[] {
+    const first = this.#state.reserveKeys(docs.length);
+    return docs.map((doc, i) => toRecord(doc, first + i, this.dim, this.precision));
+  }
+
+  #encodeDocuments(records: DocRecord[]): Float32Array {
+    return encodeDocumentFdes(this.#fde, records, this.dim);
+  }
+
+  #replay(log: LogRecord[]): void {
+    for (const record of log) {
+      if (record.seq <= this.#seq) continue;
+      const logged = record.op === 'upsert' ? record.docs : [];
+      const upserts = logged.map((doc) => toRecord(doc, doc.key, this.dim, this.precision));
+      const fdes = encodeDocumentFdes(this.#fde, upserts, this.dim);
+      this.#state.apply({ upserts, fdes, deletes: record.op === 'delete' ? record.ids : [] });
+      this.#seq = record.seq;
+    }
+  }
+
+  #maybeCheckpoint(): void {
+    if (this.#storage.logBytes() >= DEFAULTS.collection.checkpointLogBytes)
+      this.#checkpointNow(false);
+  }
+
+  #checkpointNow(compact: boolean): void {
+    const manifest: CollectionManifest = {
+      dim: this.dim,
+      precision: this.precision,
+      fde: this.#fde.config,
+      index: this.#indexSpec,
+      lastSeq: this.#seq,
+      nextKey: this.#state.nextKey,
+    };
+    const existing = this.#storage.encoder;
+    if (existing !== undefined) manifest.encoder = existing;
+    const indexBytes = this.#state.candidateIndex.serialize();
+    this.#storage.checkpoint(manifest, this.#state.records(), indexBytes, compact);
+  }
+
+  #context(): StrategyContext {
+    const state = this.#state;
+    const fde = this.#fde;
+    const spec = this.#indexSpec;
+    return {
+      state,
+      encodeQuery: (rows) => fde.encoder.encodeQuery(rows),
+      tokenIndex: () => {
+        state.tokenIndex ??= buildTokenIndex(spec, this.dim, state.records());
+        return state.tokenIndex;
+      },
+    };
+  }
+}
+
+/** A stored record of a validated (or logged) document under `key`. */
+function toRecord(
+  doc: CleanDocument | LoggedDocument,
+  key: number,
+  dim: number,
+  precision: Precision,
+): DocRecord {
+  const { tokens, ...rest } = doc;
+  return { ...rest, key, tokens: encodeTokens(tokens, dim, precision) };
+}
+
+/** The log form of a record: float32 rows of the stored values. */
+function logged(record: DocRecord): LoggedDocument {
+  return { ...record, tokens: rowsOf(record) };
+}
+
+/** The document input of {@link Collection.upsert}. */
+type DocumentInputs = Parameters<CollectionApi['upsert']>[0];
+
+/** FDEs of `records`, row after row, in one batch call. */
+function encodeDocumentFdes(fde: FdeParts, records: DocRecord[], dim: number): Float32Array {
+  if (records.length === 0) return new Float32Array(0);
+  const offsets = new Uint32Array(records.length + 1);
+  records.forEach((record, i) => {
+    offsets[i + 1] = offsets[i] + record.numTokens;
+  });
+  const data = new Float32Array(offsets[records.length] * dim);
+  records.forEach((record, i) => {
+    data.set(rowsOf(record), offsets[i] * dim);
+  });
+  return fde.encoder.encodeDocuments(data, offsets).vectors;
+}
+
+/** A fresh candidate index holding the FDE of every record. */
+function buildIndex(spec: IndexSpec, fde: FdeParts, records: DocRecord[]): CandidateIndex {
+  const index = makeIndex(spec, fde.outputDimension);
+  if (records.length > 0) {
+    index.add(
+      records.map((r) => r.key),
+      encodeDocumentFdes(fde, records, fde.encoder.config.dim),
+    );
+  }
+  return index;
+}
+
+/**
+ * The index of every document token for the `tokens` strategy: the exact flat scan for the
+ * `flat` collection index kind, HNSW otherwise.
+ */
+function buildTokenIndex(spec: IndexSpec, dim: number, records: DocRecord[]): CandidateIndex {
+  const kind = spec.kind === 'flat' ? 'flat' : 'hnsw';
+  const index = makeIndex({ kind, params: {} }, dim);
+  if (records.length > 0) addTokens(index, records);
+  return index;
+}
+
+/**
+ * The in-memory state from a checkpoint: its documents and its candidate index, which is
+ * rebuilt from the tokens when the file is missing, damaged or does not match the documents.
+ */
+function restoreState(
+  manifest: CollectionManifest,
+  records: DocRecord[],
+  indexBytes: Uint8Array | undefined,
+): CollectionState {
+  const fde = makeFde(manifest.fde, manifest.dim);
+  const index = loadOrRebuild(manifest, fde, records, indexBytes);
+  const state = new CollectionState(manifest.dim, index);
+  state.restore(records, index);
+  state.seeKey(manifest.nextKey - 1);
+  return state;
+}
+
+function loadOrRebuild(
+  manifest: CollectionManifest,
+  fde: FdeParts,
+  records: DocRecord[],
+  indexBytes: Uint8Array | undefined,
+): CandidateIndex {
+  if (indexBytes !== undefined) {
+    try {
+      const index = loadIndex(indexBytes);
+      const agrees =
+        index.dimensions === fde.outputDimension &&
+        index.size === records.length &&
+        records.every((r) => index.has(r.key));
+      if (agrees) return index;
+      logger.warn('the candidate index does not match the stored documents; rebuilding it');
+    } catch (error) {
+      if (!(error instanceof MuveraError)) throw error;
+      logger.warn(`the candidate index is unreadable (${error.message}); rebuilding it`);
+    }
+  }
+  return buildIndex(manifest.index, fde, records);
+}

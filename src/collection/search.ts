@@ -1,0 +1,79 @@
+/**
+ * One search, whatever the strategy: candidates, a guard that a filter never shrinks results,
+ * the exact Chamfer re-rank, hits with optional explanations, and statistics per stage.
+ *
+ * The guard: when the candidate stage returns fewer than `k` keys although more documents
+ * exist, the search falls back to the exact strategy over every document passing the filter, so
+ * a search returns `k` hits whenever `k` documents pass, and all of them when fewer do.
+ */
+import { matchesFilter } from './filter.js';
+import { explainMatches, rerank } from './scoring.js';
+import type { DocRecord } from './state.js';
+import { STRATEGY_TABLE, type StrategyContext } from './strategies.js';
+import type { SearchHit, SearchResult } from './types.js';
+import type { ResolvedSearchOptions } from './validate.js';
+
+/** A validated query: padding-free rows and the caller's row number of each. */
+export interface CheckedQuery {
+  rows: Float32Array;
+  kept: number[];
+}
+
+/** Runs one search synchronously against the current state (so no write lands midway). */
+export function runSearch(
+  context: StrategyContext,
+  query: CheckedQuery,
+  options: ResolvedSearchOptions,
+): SearchResult {
+  const { state } = context;
+  const dim = state.dim;
+  const start = performance.now();
+  const filter = options.filter;
+  const passes = filter
+    ? (key: number) => matchesFilter(state.byKey(key)?.metadata, filter)
+    : undefined;
+
+  // Stage 1: candidates, widened to every passing document when the stage came up short.
+  let keys = STRATEGY_TABLE[options.strategy].candidates(
+    context,
+    query.rows,
+    options.candidates,
+    passes,
+  );
+  const candidatesFetched = keys.length;
+  let exactFallback = false;
+  if (options.strategy !== 'exact' && keys.length < options.k && state.size > keys.length) {
+    const every = STRATEGY_TABLE.exact.candidates(context, query.rows, 0, passes);
+    exactFallback = every.length > keys.length;
+    if (exactFallback) keys = every;
+  }
+  const records = keys.map((key) => state.byKey(key)).filter((r): r is DocRecord => !!r);
+  const candidatesDone = performance.now();
+
+  // Stage 2: exact Chamfer re-rank of the candidates.
+  const ranked = rerank(query.rows, records, dim, options.k);
+  const hits = ranked.records.map((record, i): SearchHit => {
+    const hit: SearchHit = { id: record.id, score: ranked.scores[i] };
+    if (record.metadata !== undefined) hit.metadata = record.metadata;
+    if (record.text !== undefined) hit.text = record.text;
+    if (options.explain) hit.matches = explainMatches(query.rows, query.kept, record, dim);
+    return hit;
+  });
+  const end = performance.now();
+
+  return {
+    hits,
+    stats: {
+      strategy: options.strategy,
+      queryTokens: query.kept.length,
+      candidatesFetched,
+      exactScorings: records.length,
+      exactFallback,
+      timings: {
+        candidatesMs: candidatesDone - start,
+        rerankMs: end - candidatesDone,
+        totalMs: end - start,
+      },
+    },
+  };
+}
