@@ -1,3 +1,4 @@
+export { type BallCarvingOptions, type CarvedQuery, carveQuery } from './ball-carving.js';
 export { bytesPerToken, decodeTokens, encodeTokens, PRECISIONS, SCALE_MODES } from './encode.js';
 export {
   chamferKernelName,
@@ -24,5 +25,11 @@ export {
   type DocumentBatch,
   type DocumentTokens,
   explainChamfer,
-  type TokenBatch,
+  type ScoringBatch,
 } from './score.js';
+export {
+  MAX_POOLING_BLOCK,
+  type PooledTokens,
+  poolTokens,
+  type TokenPoolingOptions,
+} from './token-pooling.js';

@@ -23,8 +23,8 @@ import {
   checkOut,
   type DocumentBatch,
   type DocumentTokens,
+  type ScoringBatch,
   scoreRange,
-  type TokenBatch,
   topKOf,
 } from './score.js';
 
@@ -71,7 +71,7 @@ function spawnWorker(): Worker {
 /** Rows of each document, for balancing shares. */
 function rowsOf(docs: DocumentBatch, dim: number, i: number): number {
   if (Array.isArray(docs)) return asEncoded(docs[i], dim, `documents[${i}]`).numTokens;
-  const { offsets } = docs as TokenBatch;
+  const { offsets } = docs as ScoringBatch;
   return offsets[i + 1] - offsets[i];
 }
 
@@ -102,8 +102,8 @@ function sliceTyped<T extends Float32Array | Uint16Array | Int8Array>(
 /** Documents `first` to `last - 1` as a self-contained batch for a worker. */
 function share(docs: DocumentBatch, dim: number, first: number, last: number): DocumentBatch {
   if (Array.isArray(docs)) return docs.slice(first, last) as DocumentTokens[];
-  const { tokens, offsets } = docs as TokenBatch;
-  const encoded = asEncoded(tokens, dim, 'documents.tokens');
+  const { data, offsets } = docs as ScoringBatch;
+  const encoded = asEncoded(data, dim, 'documents.data');
   const start = offsets[first];
   const end = offsets[last];
   const part: EncodedTokens = {
@@ -118,7 +118,7 @@ function share(docs: DocumentBatch, dim: number, first: number, last: number): D
     { length: last - first + 1 },
     (_, i) => offsets[first + i] - start,
   );
-  return { tokens: part, offsets: rebased };
+  return { data: part, offsets: rebased };
 }
 
 /** A pool of Chamfer worker threads. Create once, reuse for every query, `close()` at the end. */

@@ -20,14 +20,15 @@ import type { EncodedTokens } from './precision.js';
 export type DocumentTokens = Float32Array | EncodedTokens;
 
 /** Many documents in one matrix: document i is rows `offsets[i]` to `offsets[i + 1]`. */
-export interface TokenBatch {
-  tokens: DocumentTokens;
+export interface ScoringBatch {
+  /** All documents' rows: float32 (e.g. an encoder's TokenBatch) or one EncodedTokens. */
+  data: DocumentTokens;
   /** numDocuments + 1 row offsets, from 0 to the row count, non-decreasing. */
   offsets: ArrayLike<number>;
 }
 
 /** Documents to score: one flat batch, or an array of separate documents. */
-export type DocumentBatch = TokenBatch | readonly DocumentTokens[];
+export type DocumentBatch = ScoringBatch | readonly DocumentTokens[];
 
 /** A scored document: its position in the input and its Chamfer score. */
 export interface ChamferHit {
@@ -78,11 +79,11 @@ function checkQuery(query: Float32Array, dim: number): void {
 /** Number of documents in a batch, after checking its shape. */
 export function batchSize(docs: DocumentBatch, dim: number): number {
   if (Array.isArray(docs)) return docs.length;
-  const batch = docs as TokenBatch;
-  if (!batch || typeof batch !== 'object' || !('tokens' in batch)) {
-    throw invalidArgument('documents', 'a { tokens, offsets } batch or an array', describe(docs));
+  const batch = docs as ScoringBatch;
+  if (!batch || typeof batch !== 'object' || !('data' in batch)) {
+    throw invalidArgument('documents', 'a { data, offsets } batch or an array', describe(docs));
   }
-  const encoded = asEncoded(batch.tokens, dim, 'documents.tokens');
+  const encoded = asEncoded(batch.data, dim, 'documents.data');
   return checkOffsets(batch.offsets, encoded.numTokens);
 }
 
@@ -104,8 +105,8 @@ export function scoreRange(
 ): void {
   const kernel = getKernel();
   if (!Array.isArray(docs)) {
-    const { tokens, offsets } = docs as TokenBatch;
-    const encoded = asEncoded(tokens, dim, 'documents.tokens');
+    const { data, offsets } = docs as ScoringBatch;
+    const encoded = asEncoded(data, dim, 'documents.data');
     kernel.scoreBatch(encoded, offsets, first, last, out, outAt, labelBase);
     return;
   }

@@ -17,7 +17,7 @@ function makeBatch() {
   const next = random(11);
   const offsets = [0];
   for (let i = 0; i < NUM_DOCS; i++) offsets.push(offsets[i] + 1 + Math.floor(next() * 40));
-  return { tokens: randomRows(offsets[NUM_DOCS], DIM, 12), offsets };
+  return { data: randomRows(offsets[NUM_DOCS], DIM, 12), offsets };
 }
 
 describe('ChamferPool', () => {
@@ -32,10 +32,10 @@ describe('ChamferPool', () => {
   it('equals single-threaded scores on both kernels, float32 and int8, flat and list', async () => {
     for (const kernel of ['wasm-simd', 'portable'] as const) {
       setChamferKernel(kernel);
-      const int8 = { ...batch, tokens: encodeTokens(batch.tokens, DIM, 'int8') };
+      const int8 = { ...batch, data: encodeTokens(batch.data, DIM, 'int8') };
       const list = batch.offsets
         .slice(1)
-        .map((end, i) => batch.tokens.subarray(batch.offsets[i] * DIM, end * DIM));
+        .map((end, i) => batch.data.subarray(batch.offsets[i] * DIM, end * DIM));
       for (const docs of [batch, int8, list]) {
         const expected = chamferBatch(query, docs, DIM);
         assert.deepEqual(await pool.scoreBatch(query, docs, DIM), expected, kernel);

@@ -38,9 +38,9 @@ describe('chamfer validation', () => {
   it('names the failing document of a batch', () => {
     const docs = [doc, new Float32Array(3)];
     assert.throws(() => chamferBatch(query, docs, 3), { parameter: 'documents[1]' });
-    const batch = { tokens: new Float32Array([...doc, 0, 0, 0]), offsets: [0, 4, 5] };
+    const batch = { data: new Float32Array([...doc, 0, 0, 0]), offsets: [0, 4, 5] };
     assert.throws(() => chamferBatch(query, batch, 3), { code: 'empty-input' });
-    assert.throws(() => chamferBatch(query, { tokens: doc, offsets: [0, 5] }, 3), {
+    assert.throws(() => chamferBatch(query, { data: doc, offsets: [0, 5] }, 3), {
       code: 'invalid-argument',
     });
     assert.throws(() => chamferBatch(query, [doc], 3, new Float32Array(0)), {
@@ -76,7 +76,7 @@ describe('chamfer scores', () => {
     const dim = 5;
     const query = randomRows(4, dim, 3);
     const docs = [randomRows(3, dim, 4), randomRows(8, dim, 5), randomRows(1, dim, 6)];
-    const flat = { tokens: new Float32Array(docs.flatMap((d) => [...d])), offsets: [0, 3, 11, 12] };
+    const flat = { data: new Float32Array(docs.flatMap((d) => [...d])), offsets: [0, 3, 11, 12] };
     const out = new Float32Array(3);
     assert.equal(chamferBatch(query, flat, dim, out), out);
     const fromList = chamferBatch(query, docs, dim);
@@ -95,7 +95,7 @@ describe('chamfer scores', () => {
     const rows = randomRows(10, dim, 8);
     for (const scaleMode of ['token', 'dimension'] as const) {
       const tokens = encodeTokens(rows, dim, 'int8', scaleMode);
-      const scores = chamferBatch(query, { tokens, offsets: [0, 4, 10] }, dim);
+      const scores = chamferBatch(query, { data: tokens, offsets: [0, 4, 10] }, dim);
       const decoded = decodeTokens(tokens);
       const expected = chamferReference(query, decoded.subarray(4 * dim), dim);
       assert.ok(Math.abs(scores[1] - expected) < TOLERANCE, scaleMode);
@@ -131,7 +131,7 @@ describe('chamfer scores', () => {
     const { dim, documents, documentOffsets, queries, queryOffsets, reference } = fixture;
     for (let q = 0; q < reference.length; q++) {
       const query = queries.subarray(queryOffsets[q] * dim, queryOffsets[q + 1] * dim);
-      const scores = chamferBatch(query, { tokens: documents, offsets: documentOffsets }, dim);
+      const scores = chamferBatch(query, { data: documents, offsets: documentOffsets }, dim);
       for (let d = 0; d < scores.length; d++) {
         assert.ok(Math.abs(scores[d] - reference[q][d]) < FIXTURE_TOLERANCE, `q ${q} d ${d}`);
       }
