@@ -18,6 +18,7 @@ import { DEFAULTS } from '../defaults.js';
 import { invalidArgument, MuveraError } from '../errors.js';
 import type { CandidateIndex } from '../index/types.js';
 import { logger } from '../log.js';
+import type { FileSystem } from '../store/file-system.js';
 import { checkDim } from '../tokens/token-set.js';
 import {
   type FdeParts,
@@ -70,6 +71,8 @@ export interface OpenOptions {
    * the bytes are in the page cache); for bulk loads that are redone on failure.
    */
   durability?: Durability;
+  /** The file system to use; tests pass src/store's in-memory or fault-injecting ones. */
+  fs?: FileSystem;
 }
 
 /** Options of {@link Collection.rebuildIndex}. */
@@ -138,7 +141,7 @@ export class Collection implements CollectionApi {
       nextKey: 0,
     };
     if (options.encoder !== undefined) manifest.encoder = options.encoder;
-    const storage = createStorage(dir, manifest, options.durability);
+    const storage = createStorage(dir, manifest, options.durability, options.fs);
     const state = new CollectionState(dim, makeIndex(index, fde.outputDimension));
     return new Collection(storage, manifest, state);
   }
@@ -288,7 +291,7 @@ export class Collection implements CollectionApi {
   /** Catches a read-only collection up with the writer's last checkpoint and log. */
   async refresh(): Promise<void> {
     this.#checkOpen();
-    const loaded = openStorage(this.dir, { readOnly: true });
+    const loaded = openStorage(this.dir, { readOnly: true, fs: this.#storage.fs });
     loaded.storage.close();
     const state = restoreState(loaded.manifest, loaded.records, loaded.indexBytes);
     this.#fde = makeFde(loaded.manifest.fde, this.dim);

@@ -19,7 +19,8 @@
 import { join } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
 import { MuveraError } from '../errors.js';
-import { type FileSystem, NodeFileSystem, writeNewFile } from '../store/file-system.js';
+import { type FileSystem, NodeFileSystem, WriteFence, writeNewFile } from '../store/file-system.js';
+import type { SegmentLayout } from '../store/token-format.js';
 import { TokenSegmentReader } from '../store/token-segment-reader.js';
 import { TokenSegmentWriter } from '../store/token-segment-writer.js';
 import { type DocumentEntry, decodeDocumentsFile, encodeDocumentsFile } from './documents-file.js';
@@ -62,7 +63,11 @@ interface ManifestBody {
   counts: { documents: number; tokens: number };
 }
 
+/** One real file system for the process, so in-process lock ownership is tracked in one place. */
+const REAL_FS = new NodeFileSystem();
 const SEGMENTS_DIR = 'segments';
+/** int8 tokens are stored with one scale per token row (encodeTokens' default). */
+const INT8_SCALE_MODE = 'token';
 const LOG_FILE = 'wal.log';
 
 /** Options of the storage calls. */
@@ -78,7 +83,7 @@ export function createStorage(
   dir: string,
   manifest: CollectionManifest,
   durability: Durability = DEFAULTS.collection.durability as Durability,
-  fs: FileSystem = new NodeFileSystem(),
+  fs: FileSystem = REAL_FS,
 ): StorageHandle {
   fs.mkdir(dir);
   const lock = acquireLock(fs, dir);
@@ -101,7 +106,7 @@ export function createStorage(
 
 /** Opens a collection directory and loads its last generation and log. */
 export function openStorage(dir: string, options: StorageOptions = {}): LoadedStorage {
-  const fs = options.fs ?? new NodeFileSystem();
+  const fs = options.fs ?? REAL_FS;
   if (!fs.exists(dir)) {
     throw new MuveraError('not-found', `there is no collection in ${dir}`, { file: dir });
   }
@@ -170,6 +175,8 @@ class DirectoryStorage implements StorageHandle {
   #log: CollectionLog | null = null;
   #locations = new Map<number, Location>();
   #closed = false;
+  /** Latches the first failed write: the writer acknowledges nothing more until reopened. */
+  #fence: WriteFence;
 
   constructor(
     readonly fs: FileSystem,
@@ -180,6 +187,7 @@ class DirectoryStorage implements StorageHandle {
     readonly durability: Durability,
   ) {
     this.readOnly = lock === null;
+    this.#fence = new WriteFence(`the collection in ${dir}`);
   }
 
   get encoder(): Record<string, unknown> | undefined {
@@ -254,7 +262,8 @@ class DirectoryStorage implements StorageHandle {
   }
 
   append(record: LogRecord): void {
-    this.#writable().append(encodeRecord(record), this.durability === 'fsync');
+    const bytes = encodeRecord(record);
+    this.#fence.run(() => this.#writable().append(bytes, this.durability === 'fsync'));
   }
 
   logBytes(): number {
@@ -328,7 +337,8 @@ class DirectoryStorage implements StorageHandle {
     const refs: SegmentRef[] = [];
     let nextSegment = first;
     let writer: TokenSegmentWriter | null = null;
-    const layout = { dim: manifest.dim, precision: manifest.precision };
+    const layout: SegmentLayout = { dim: manifest.dim, precision: manifest.precision };
+    if (manifest.precision === 'int8') layout.scaleMode = INT8_SCALE_MODE;
     const finish = () => {
       if (!writer) return;
       const info = writer.finish();

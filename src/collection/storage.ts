@@ -3,6 +3,7 @@
  * write durable, publish checkpoints, report sizes, copy itself, and load everything back.
  */
 import type { Precision } from '../chamfer/precision.js';
+import type { FileSystem } from '../store/file-system.js';
 import type { IndexSpec } from './parts.js';
 import type { LogRecord } from './records.js';
 import type { DocRecord } from './state.js';
@@ -28,6 +29,7 @@ export interface CollectionManifest {
 /** An open storage: the writer's (or a reader's) handle on the directory. */
 export interface StorageHandle {
   readonly dir: string;
+  readonly fs: FileSystem;
   readonly readOnly: boolean;
   /** The manifest generation last published. */
   readonly generation: number;

@@ -44,16 +44,22 @@ export interface CollectionLog {
 
 const LOCK_FILE = 'LOCK';
 
-/** Takes the write lock of `dir`; `locked` when a live process holds it. */
+/** Lock files this process holds, per file system (so a simulated crash image is not locked). */
+const held = new WeakMap<FileSystem, Set<string>>();
+
+/** Takes the write lock of `dir`; `locked` when a live process (or this one) holds it. */
 export function acquireLock(fs: FileSystem, dir: string): CollectionLock {
   const path = join(dir, LOCK_FILE);
   const mine = new TextEncoder().encode(String(process.pid));
+  const ours = held.get(fs) ?? new Set<string>();
+  held.set(fs, ours);
   try {
     writeNewFile(fs, path, mine, false);
   } catch (error) {
     if (!(error instanceof MuveraError && error.code === 'already-exists')) throw error;
     const owner = Number(new TextDecoder().decode(fs.readFile(path, 64)));
-    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+    const live = owner === process.pid ? ours.has(path) : isAlive(owner);
+    if (Number.isInteger(owner) && owner > 0 && live) {
       throw new MuveraError(
         'locked',
         `the collection in ${dir} is open for writing by process ${owner}`,
@@ -67,11 +73,10 @@ export function acquireLock(fs: FileSystem, dir: string): CollectionLock {
     fs.unlink(path);
     writeNewFile(fs, path, mine, false);
   }
-  let held = true;
+  ours.add(path);
   return {
     release() {
-      if (!held) return;
-      held = false;
+      if (!ours.delete(path)) return;
       if (fs.exists(path)) fs.unlink(path);
     },
   };
@@ -133,12 +138,18 @@ function writableLog(handle: FileHandle, records: Uint8Array[]): CollectionLog {
   return {
     records,
     append(payload, sync) {
-      fence.run(() => {
-        const frame = new ByteWriter(align(FRAME_HEADER + payload.length));
-        frame.u32(0, payload.length).u32(4, crc32(payload)).put(FRAME_HEADER, payload);
-        handle.append(frame.bytes);
-        if (sync) handle.datasync();
-      });
+      const before = handle.size();
+      try {
+        fence.run(() => {
+          const frame = new ByteWriter(align(FRAME_HEADER + payload.length));
+          frame.u32(0, payload.length).u32(4, crc32(payload)).put(FRAME_HEADER, payload);
+          handle.append(frame.bytes);
+          if (sync) handle.datasync();
+        });
+      } catch (error) {
+        forget(handle, before);
+        throw error;
+      }
     },
     bytes: () => handle.size(),
     reset() {
@@ -149,6 +160,20 @@ function writableLog(handle: FileHandle, records: Uint8Array[]): CollectionLog {
     },
     close: () => handle.close(),
   };
+}
+
+/**
+ * Best effort after a failed append: cut the log back so the rejected record is not replayed.
+ * If this fails too, the record may or may not survive a reopen (whole, never torn: its
+ * checksum decides), which docs/collection.md states.
+ */
+function forget(handle: FileHandle, length: number): void {
+  try {
+    handle.truncate(length);
+    handle.datasync();
+  } catch {
+    // The fence is latched already; the reopen decides from what reached the disk.
+  }
 }
 
 const MANIFEST_MAGIC = magicBytes('MUVRMANI');
