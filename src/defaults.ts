@@ -112,6 +112,8 @@ export const DEFAULTS = deepFreeze({
       queryLength: null as number | null,
       documentLength: null as number | null,
     },
+    /** Token sets per FDE encoding call in exportFdes (src/encoders/fde-export.ts). */
+    exportBatchSize: 256,
   },
   /** HTTP server: see src/server/ and docs/server.md. */
   server: {

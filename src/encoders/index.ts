@@ -11,8 +11,21 @@ export {
   loadTransformers,
 } from './colbert-onnx.js';
 export { createEncoder, loadEncoder } from './factory.js';
+export {
+  type DocumentFdeEncoder,
+  exportFdes,
+  type FdeExportOptions,
+  type TokenSetToExport,
+} from './fde-export.js';
+export { openSafetensors, parseSafetensors, writeSafetensors } from './safetensors.js';
 export { type StaticEncoderOptions, StaticTokenEncoder } from './static-encoder.js';
 export { ENGLISH_STOP_WORDS } from './stop-words.js';
+export {
+  type ImportedTokens,
+  readTokenVectors,
+  type TokenFileFormat,
+  type TokenImportOptions,
+} from './token-import.js';
 export type {
   ColbertEncoderSpec,
   EncoderSpec,

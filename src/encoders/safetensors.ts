@@ -25,6 +25,8 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
   /** Values of `name` as float32 (float types) or plain numbers (integer types). */
   read(name: string): Promise<{ shape: number[]; values: Float32Array | number[] }>;
+  /** Elements `first` to `first + count - 1` (flat index) of float tensor `name`, as float32. */
+  readRange(name: string, first: number, count: number): Promise<Float32Array>;
   close(): Promise<void>;
 }
 
@@ -54,7 +56,16 @@ export async function openSafetensors(file: string): Promise<SafetensorsFile> {
     const { tensors, metadata } = parseHeader(file, headerBytes.toString('utf8'));
     const dataStart = HEADER_LENGTH_BYTES + headerLength;
     const read = (name: string) => readTensor(file, handle, tensors, name, dataStart);
-    return { file, tensors, metadata, read, close: () => handle.close() };
+    const readRange = (name: string, first: number, count: number) =>
+      readFloatRange(
+        file,
+        handle,
+        tensors,
+        name,
+        dataStart + first * elementWidth(tensors, name),
+        count,
+      );
+    return { file, tensors, metadata, read, readRange, close: () => handle.close() };
   } catch (error) {
     await handle.close();
     throw error;
@@ -111,6 +122,29 @@ async function readTensor(
   const { bytesRead } = await handle.read(bytes, 0, bytes.length, dataStart + begin);
   if (bytesRead !== bytes.length) throw corrupt(file, `tensor ${name} is cut short`);
   return { shape: entry.shape, values: decode(bytes, entry.dtype, count) };
+}
+
+function elementWidth(tensors: Map<string, SafetensorsEntry>, name: string): number {
+  return BYTES[tensors.get(name)?.dtype ?? ''] ?? 0;
+}
+
+async function readFloatRange(
+  file: string,
+  handle: import('node:fs/promises').FileHandle,
+  tensors: Map<string, SafetensorsEntry>,
+  name: string,
+  at: number,
+  count: number,
+): Promise<Float32Array> {
+  const entry = tensors.get(name);
+  if (!entry || !['F32', 'F16', 'BF16', 'F64'].includes(entry.dtype)) {
+    throw corrupt(file, `no float tensor ${JSON.stringify(name)}`);
+  }
+  const width = BYTES[entry.dtype];
+  const bytes = Buffer.alloc(count * width);
+  const { bytesRead } = await handle.read(bytes, 0, bytes.length, at + entry.dataOffsets[0]);
+  if (bytesRead !== bytes.length) throw corrupt(file, `tensor ${name} is cut short`);
+  return decode(bytes, entry.dtype, count) as Float32Array;
 }
 
 function decode(bytes: Buffer, dtype: string, count: number): Float32Array | number[] {
