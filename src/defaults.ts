@@ -85,6 +85,7 @@ export const DEFAULTS = deepFreeze({
       expansionAdd: 128,
       expansionSearch: 64,
       precision: 'f32' as 'f32' | 'f16',
+      center: true,
       threads: 0,
     },
     /** Product quantization of FDEs (src/index/pq.ts), the paper's PQ-256-8. */

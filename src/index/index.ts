@@ -1,1 +1,25 @@
-export {};
+/**
+ * Candidate indexes over document FDEs: one interface ({@link CandidateIndex}), three
+ * implementations (`hnsw`, `flat`, `pq`), a factory and a checksummed serialised form.
+ * See docs/indexes.md.
+ */
+export { ENVELOPE_VERSION } from './envelope.js';
+export {
+  type CandidateIndexOptions,
+  createCandidateIndex,
+  type DeserializeOptions,
+  deserializeCandidateIndex,
+  loadCandidateIndex,
+  saveCandidateIndex,
+} from './factory.js';
+export { FlatIndex, type FlatOptions } from './flat.js';
+export { HNSW_PRECISIONS, HnswIndex, type HnswOptions, type HnswPrecision } from './hnsw.js';
+export { PqIndex, type PqOptions } from './pq.js';
+export {
+  CANDIDATE_INDEX_KINDS,
+  type CandidateIndex,
+  type CandidateIndexKind,
+  type CandidateIndexStats,
+  type CandidateResult,
+  type CandidateSearchOptions,
+} from './types.js';
