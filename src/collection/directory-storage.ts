@@ -16,7 +16,7 @@
  * reads the newest valid generation, replays the log records after its `lastSeq` (so replay
  * is idempotent), and cuts a torn log tail.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
 import { MuveraError } from '../errors.js';
 import { type FileSystem, NodeFileSystem, WriteFence, writeNewFile } from '../store/file-system.js';
@@ -86,6 +86,7 @@ export function createStorage(
   fs: FileSystem = REAL_FS,
 ): StorageHandle {
   fs.mkdir(dir);
+  fs.syncDir(dirname(dir));
   const lock = acquireLock(fs, dir);
   try {
     if (readLatestManifest(fs, dir) !== undefined) {
@@ -95,6 +96,7 @@ export function createStorage(
       });
     }
     fs.mkdir(join(dir, SEGMENTS_DIR));
+    fs.syncDir(dir);
     const storage = new DirectoryStorage(fs, dir, lock, emptyBody(manifest), 0, durability);
     storage.checkpoint(manifest, [], new Uint8Array(0), false);
     return storage;

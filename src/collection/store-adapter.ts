@@ -13,7 +13,7 @@
  * - Manifest: `manifest-<generation>` files, each [8-byte magic][u32 CRC-32][u32 length][JSON],
  *   written to a temporary name, synced, renamed, directory synced. The newest valid one wins.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
 import { MuveraError } from '../errors.js';
 import { align, BoundedBytes, ByteWriter, crc32, magicBytes } from '../store/binary.js';
@@ -98,6 +98,7 @@ export function openLog(fs: FileSystem, path: string, readOnly: boolean): Collec
   if (!fs.exists(path)) {
     if (readOnly) return readOnlyLog([]);
     fs.open(path, 'create').close();
+    fs.syncDir(dirname(path));
   }
   const bytes = fs.readFile(path, Number.MAX_SAFE_INTEGER);
   const { records, validBytes } = readFrames(bytes);
