@@ -15,11 +15,11 @@ function flatten(value: object, prefix = ''): Map<string, unknown> {
   return out;
 }
 
-/** Reads the table rows of docs/configuration.md whose first cell is a `key`. */
+/** Reads the rows of docs/configuration.md whose first cell is a `key` (padded cells allowed). */
 function documented(): Map<string, string> {
   const text = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
   const rows = new Map<string, string>();
-  for (const match of text.matchAll(/^\| `([\w.]+)` \| `([^`]*)` \|/gm)) {
+  for (const match of text.matchAll(/^\| `([\w.]+)` +\| `([^`]*)` +\|/gm)) {
     rows.set(match[1], match[2]);
   }
   return rows;

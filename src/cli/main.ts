@@ -1,17 +1,40 @@
 /**
  * The `muvera` command. Results go to stdout, progress and diagnostics to stderr; failures
  * become exit codes through src/cli/exit-codes.ts.
+ *
+ * NOTE: citty's `runMain` calls `process.exit` itself, so the command is dispatched here and run
+ * with `runCommand`; `main` then maps any error to an exit code and returns it, which also lets
+ * the tests run the CLI in-process.
  */
 import { readFileSync } from 'node:fs';
-import { defineCommand, runMain } from 'citty';
-import { isMuveraError } from '../errors.js';
-import { logger } from '../log.js';
-import { EXIT_CODES, EXIT_INTERNAL, EXIT_OK } from './exit-codes.js';
+import { type ArgsDef, type CommandDef, defineCommand, renderUsage, runCommand } from 'citty';
+import { isMuveraError, MuveraError } from '../errors.js';
+import { setLogLevel } from '../log.js';
+import { embeddedEngine } from '../server/embedded-engine.js';
+import { deleteCommand } from './commands/delete-command.js';
+import { evalCommand } from './commands/eval-command.js';
+import { indexCommand } from './commands/index-command.js';
+import { infoCommand } from './commands/info-command.js';
+import { searchCommand } from './commands/search-command.js';
+import { serveCommand } from './commands/serve-command.js';
+import type { CliContext } from './context.js';
+import { EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { checkFlags, EXAMPLES, UsageError } from './usage.js';
 
 function packageVersion(): string {
   const url = new URL('../../package.json', import.meta.url);
   return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: commands differ in their argument definitions
+const COMMANDS: Record<string, CommandDef<any>> = {
+  index: indexCommand,
+  search: searchCommand,
+  serve: serveCommand,
+  info: infoCommand,
+  delete: deleteCommand,
+  eval: evalCommand,
+};
 
 const root = defineCommand({
   meta: {
@@ -19,20 +42,91 @@ const root = defineCommand({
     version: packageVersion(),
     description: 'Multi-vector retrieval with MUVERA fixed dimensional encodings',
   },
-  subCommands: {},
+  subCommands: COMMANDS,
 });
 
+const HELP_FLAGS = ['--help', '-h'];
+const VERSION_FLAGS = ['--version', '-v'];
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
 /** Runs the CLI with the given arguments and resolves to the process exit code. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], overrides: Partial<CliContext> = {}): Promise<number> {
+  const context: CliContext = {
+    out: process.stdout,
+    err: process.stderr,
+    engine: embeddedEngine,
+    rawArgs: argv.slice(1),
+    version: packageVersion(),
+    interrupted: waitForSignal,
+    ...overrides,
+  };
   try {
-    await runMain(root, { rawArgs: argv });
-    return EXIT_OK;
+    return await dispatch(argv, context);
   } catch (error) {
-    if (isMuveraError(error)) {
-      logger.error(error.message);
-      return EXIT_CODES[error.code];
-    }
-    logger.error(error);
-    return EXIT_INTERNAL;
+    return reportFailure(context, error, argv.includes('--verbose'));
   }
+}
+
+async function dispatch(argv: string[], context: CliContext): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || HELP_FLAGS.includes(name) || name === 'help') {
+    context.out.write(`${await help(root)}\n`);
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (VERSION_FLAGS.includes(name)) {
+    context.out.write(`${packageVersion()}\n`);
+    return EXIT_OK;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command)
+    throw new UsageError(
+      `unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`,
+    );
+  if (rest.some((arg) => HELP_FLAGS.includes(arg))) {
+    context.out.write(`${await help(command, name)}\n`);
+    return EXIT_OK;
+  }
+
+  if (rest.includes('--verbose')) setLogLevel('debug');
+  else if (rest.includes('--quiet')) setLogLevel('error');
+  checkFlags(rest, (command.args ?? {}) as ArgsDef);
+  await runCommand(command, { rawArgs: rest, data: { ...context, rawArgs: rest } });
+  return EXIT_OK;
+}
+
+async function help(command: CommandDef, name?: string): Promise<string> {
+  const usage = await renderUsage(command, name ? root : undefined);
+  const examples = EXAMPLES[name ?? 'muvera'] ?? [];
+  if (examples.length === 0) return usage;
+  return `${usage}\n\nEXAMPLES\n\n${examples.map((line) => `  ${line}`).join('\n')}\n`;
+}
+
+function reportFailure(context: CliContext, error: unknown, verbose: boolean): number {
+  if (error instanceof UsageError || (error instanceof Error && error.name === 'CLIError')) {
+    context.err.write(`muvera: ${stripColor(error.message)} (see --help)\n`);
+    return EXIT_USAGE;
+  }
+  if (isMuveraError(error)) {
+    context.err.write(`muvera: ${error.code}: ${error.message}\n`);
+    if (verbose && error.cause)
+      context.err.write(`cause: ${String((error.cause as Error).stack ?? error.cause)}\n`);
+    return EXIT_CODES[error.code];
+  }
+  const internal = new MuveraError('internal', 'unexpected failure (a bug; please report it)', {
+    cause: error,
+  });
+  context.err.write(`muvera: ${internal.message}\n${String((error as Error)?.stack ?? error)}\n`);
+  return EXIT_INTERNAL;
+}
+
+/** citty colours its messages; the CLI's diagnostics stay plain. */
+function stripColor(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI colour sequences
+  return text.replace(/\u001b\[[0-9;]*m/g, '');
 }

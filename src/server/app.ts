@@ -40,7 +40,8 @@ export interface AppOptions {
 
 /** Builds the application; serve it with {@link startServer} or call `app.request` in tests. */
 export function createApp(options: AppOptions): OpenAPIHono {
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const given = Object.entries(options.limits ?? {}).filter(([, value]) => value !== undefined);
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...Object.fromEntries(given) };
   const app = new OpenAPIHono({ defaultHook: rejectInvalid });
 
   app.use('*', bodyLimit({ maxSize: limits.bodyLimitBytes, onError: () => tooLarge(limits) }));

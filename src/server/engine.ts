@@ -18,8 +18,11 @@ export interface OpenedCollection {
 export interface Engine {
   /** True when `dir` holds a collection. */
   isCollection(dir: string): Promise<boolean>;
-  /** Opens an existing collection; throws `not-found` when `dir` holds none. */
-  openCollection(dir: string): Promise<OpenedCollection>;
+  /**
+   * Opens an existing collection; throws `not-found` when `dir` holds none. `readOnly` opens it
+   * without the write lock (searches only), so it works while a server writes to it.
+   */
+  openCollection(dir: string, options?: { readOnly?: boolean }): Promise<OpenedCollection>;
   /** Creates a collection in `dir`; throws `already-exists` when one is there. */
   createCollection(dir: string, options: CollectionOptions): Promise<OpenedCollection>;
   /** Loads an encoder from a spec string (`static:<dir>`, `colbert:<model>`) or stored JSON. */

@@ -48,12 +48,16 @@ function wordVector(word: string, dim: number): Float32Array {
 /** Lower-cased words minus a few stop words, each with its span. */
 export class FakeEncoder implements TokenEncoder {
   readonly dim = FAKE_DIM;
+  /** Documents encoded so far, across the encoders of one engine. */
+  constructor(private readonly counter: { documents: number } = { documents: 0 }) {}
+
   readonly spec = { kind: 'static', path: 'fake', dim: FAKE_DIM } as unknown as EncoderSpec;
 
   async encodeQuery(text: string): Promise<TokenEncoding> {
     return this.encode(text);
   }
   async encodeDocument(text: string): Promise<TokenEncoding> {
+    this.counter.documents++;
     return this.encode(text);
   }
   async encodeQueries(texts: readonly string[]): Promise<TokenEncoding[]> {
@@ -205,6 +209,8 @@ export class FakeCollection implements CollectionApi {
 /** Collections kept in memory, keyed by directory; a marker file shows where they live. */
 export class FakeEngine implements Engine {
   readonly collections = new Map<string, OpenedCollection>();
+  /** Documents encoded by every encoder this engine loaded. */
+  readonly encoded = { documents: 0 };
 
   async isCollection(dir: string): Promise<boolean> {
     return existsSync(join(dir, MARKER));
@@ -228,6 +234,6 @@ export class FakeEngine implements Engine {
   }
 
   async loadEncoder(): Promise<TokenEncoder> {
-    return new FakeEncoder();
+    return new FakeEncoder(this.encoded);
   }
 }

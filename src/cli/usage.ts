@@ -1,0 +1,82 @@
+/**
+ * Usage rules citty leaves to the program: unknown flags are refused (citty ignores them, so a
+ * typo like `--candidate 500` would silently search with the default), and every command's help
+ * ends with examples.
+ */
+import type { ArgsDef } from 'citty';
+
+/** A command line that does not fit the command: exit code EXIT_USAGE. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const ALWAYS_KNOWN = new Set(['--help', '-h']);
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** Throws {@link UsageError} for a flag `args` does not define. */
+export function checkFlags(rawArgs: string[], args: ArgsDef): void {
+  const valued = new Set<string>();
+  const known = new Set(ALWAYS_KNOWN);
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type === 'positional') continue;
+    const aliases = [(def as { alias?: string | string[] }).alias ?? []].flat();
+    const flags = [
+      ...[name, camel(name)].map((spelling) => `--${spelling}`),
+      ...aliases.map((alias) => (alias.length === 1 ? `-${alias}` : `--${alias}`)),
+    ];
+    for (const flag of flags) {
+      known.add(flag);
+      if (def.type === 'boolean') known.add(flag.replace(/^--/, '--no-'));
+      else valued.add(flag);
+    }
+  }
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i];
+    if (arg === '--') return;
+    if (!arg.startsWith('-') || arg === '-') continue;
+    const flag = arg.split('=')[0];
+    if (!known.has(flag)) throw new UsageError(`unknown flag ${flag}`);
+    if (valued.has(flag) && !arg.includes('=')) i++;
+  }
+}
+
+const STATIC = 'static:data/encoders/fasttext-skipgram128';
+
+/** Examples shown at the end of each command's --help. */
+export const EXAMPLES: Record<string, string[]> = {
+  muvera: [
+    `muvera index .data/scifact --corpus data/scifact --encoder ${STATIC}`,
+    'muvera search .data/scifact "does aspirin prevent stroke" --explain',
+    'muvera serve .data/scifact',
+  ],
+  index: [
+    '# a BEIR folder (reads corpus.jsonl), text encoded with the bundled static encoder',
+    `muvera index .data/scifact --corpus data/scifact --encoder ${STATIC}`,
+    '# run it again after an interruption: stored ids are skipped, not re-encoded',
+    `muvera index .data/scifact --corpus data/scifact`,
+    '# precomputed token vectors: one {"id", "vectors": [[...], ...]} object a line',
+    'muvera index .data/mine --corpus vectors.jsonl --dim 128',
+  ],
+  search: [
+    'muvera search .data/scifact "does aspirin prevent stroke"',
+    'muvera search .data/scifact "vitamin d and bone density" --k 5 --explain --stats',
+    'muvera search .data/scifact "statins" --strategy exact --json',
+    'muvera search .data/scifact "statins" --candidates 500 --filter title="Statins"',
+    'muvera search .data/mine --vectors query.json',
+  ],
+  serve: [
+    'muvera serve .data/scifact',
+    'MUVERA_API_KEY=secret muvera serve --data-dir .data --port 8080',
+    'muvera serve .data/scifact .data/cranfield --host 0.0.0.0 --api-key "$KEY"',
+  ],
+  info: ['muvera info .data/scifact', 'muvera info .data/scifact --json'],
+  delete: ['muvera delete .data/scifact 4983 5836', 'muvera delete .data/scifact 4983 --json'],
+  eval: [
+    `muvera eval --dataset data/scifact --encoder ${STATIC}`,
+    'muvera eval --dataset data/scifact --collection .data/scifact --strategy exact --json',
+    'muvera eval --dataset data/scifact --collection .data/scifact --sweep candidates=50,100,200,400 --plot sweep.svg',
+  ],
+};
