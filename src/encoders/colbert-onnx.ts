@@ -44,7 +44,7 @@ export interface ColbertEncoderOptions {
 
 /** The parts of transformers.js this module uses. */
 interface Transformers {
-  env: HubEnv & { allowLocalModels: boolean };
+  env: HubEnv;
   AutoTokenizer: { from_pretrained(model: string, options: object): Promise<LayoutTokenizer> };
   AutoModel: { from_pretrained(model: string, options: object): Promise<TransformersModel> };
   AutoConfig: { from_pretrained(model: string, options: object): Promise<ModelConfig> };

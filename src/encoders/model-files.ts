@@ -3,9 +3,10 @@
  *
  * transformers.js fetches and caches the files it needs itself (config, tokenizer, ONNX weights).
  * The ColBERT side files it does not know about (config_sentence_transformers.json, modules.json,
- * 1_Dense/...) are read here: from the folder, or from transformers.js's file cache
- * (`env.cacheDir/<model id>/<file>`, the layout it uses for the default revision), or downloaded
- * from `env.remoteHost` into that cache when remote models are allowed.
+ * 1_Dense/...) are read here, looking where transformers.js looks: the folder itself; for a hub
+ * id, `env.localModelPath/<model id>/<file>` (when local models are allowed), then its file cache
+ * `env.cacheDir/<model id>/<file>` (its layout for the default revision), then a download from
+ * `env.remoteHost` into that cache (when remote models are allowed).
  */
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -21,6 +22,8 @@ export interface ModelSource {
 
 /** The parts of transformers.js's `env` this module reads. */
 export interface HubEnv {
+  allowLocalModels: boolean;
+  localModelPath: string;
   allowRemoteModels: boolean;
   remoteHost: string;
   cacheDir: string | null;
@@ -45,6 +48,10 @@ export async function readModelFile(
 ): Promise<Buffer | null> {
   if (source.local) return readFile(join(source.model, file)).catch(() => null);
 
+  if (env.allowLocalModels) {
+    const local = await readFile(join(env.localModelPath, source.model, file)).catch(() => null);
+    if (local) return local;
+  }
   const cached = env.cacheDir && !source.revision ? join(env.cacheDir, source.model, file) : null;
   if (cached) {
     const bytes = await readFile(cached).catch(() => null);

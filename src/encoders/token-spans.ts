@@ -41,10 +41,7 @@ function fold(text: string): FoldedText {
   return { folded, starts, ends };
 }
 
-/**
- * Spans of `tokens` (in order) within `text`; `unknown` is the tokeniser's unknown token.
- * `offset` is added to every span (for a text tokenised in pieces).
- */
+/** Spans of `tokens` (in order) within `text`; `unknown` is the tokeniser's unknown token. */
 export function tokenSpans(text: string, tokens: readonly string[], unknown: string): TokenInfo[] {
   const { folded, starts, ends } = fold(text);
   let cursor = 0;

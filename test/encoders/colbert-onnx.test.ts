@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ColbertOnnxEncoder, loadTransformers } from '../../src/encoders/colbert-onnx.js';
 import type { TokenEncoding } from '../../src/encoders/types.js';
@@ -242,6 +244,30 @@ describe('ColbertOnnxEncoder refuses what it cannot encode correctly', () => {
     assert.deepEqual(texts(doc), ['[CLS]', '[unused1]', 'a', 'b', '[SEP]']);
     assert.equal(doc.dim, HIDDEN_SIZE);
     rmSync(model.dir, { recursive: true, force: true });
+  });
+
+  it('loads a hub id from transformers.js local model path, remote models off', async () => {
+    const transformers = await loadTransformers();
+    const model = await writeTinyColbert();
+    const root = mkdtempSync(join(tmpdir(), 'muvera-hub-'));
+    mkdirSync(join(root, 'muvera-test'));
+    renameSync(model.dir, join(root, 'muvera-test', 'tiny-colbert'));
+    const previous = transformers.env.localModelPath;
+    transformers.env.localModelPath = root;
+    try {
+      const encoder = await ColbertOnnxEncoder.load('muvera-test/tiny-colbert');
+      assert.equal(encoder.spec.model, 'muvera-test/tiny-colbert');
+      assert.equal(encoder.dim, OUTPUT_DIM);
+      assertRowsMatch(model, await encoder.encodeDocument('hello'), [
+        '[CLS]',
+        '[unused1]',
+        'hello',
+        '[SEP]',
+      ]);
+    } finally {
+      transformers.env.localModelPath = previous;
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('throws unavailable for a folder without a model', async () => {
