@@ -24,7 +24,17 @@
  * regenerated alone. The parameters live in {@link COLBERT_LIKE}; `check-fit.ts` compares the
  * output's statistics with the real ColBERTv2 fixture in ../shared/data.
  */
-import { dot, fillNormal, normalize, STREAM, type Stream, stream } from './random.js';
+import { invalidArgument } from '../../src/errors.js';
+import {
+  addNoise,
+  dot,
+  fillNormal,
+  MAX_NOISE_DIM,
+  normalize,
+  STREAM,
+  type Stream,
+  stream,
+} from './random.js';
 
 /** Highest cosine a word may have with the mean direction (keeps the square root real). */
 const MAX_MEAN_COSINE = 0.95;
@@ -120,6 +130,9 @@ export class ColbertLikeCorpus {
   constructor(overrides: Partial<ColbertLikeParams> = {}) {
     this.params = Object.freeze({ ...COLBERT_LIKE, ...overrides });
     this.dim = this.params.dim;
+    if (!(Number.isInteger(this.dim) && this.dim > 0 && this.dim <= MAX_NOISE_DIM)) {
+      throw invalidArgument('dim', `an integer from 1 to ${MAX_NOISE_DIM}`, this.dim);
+    }
     this.numClusters = Math.ceil(this.params.numDocuments / this.params.clusterSize);
     this.scratch = new Float32Array(this.dim);
 
@@ -307,8 +320,8 @@ export class ColbertLikeCorpus {
     random: Stream,
   ) {
     const token = out.subarray(row * this.dim, (row + 1) * this.dim);
-    const noiseScale = noise / Math.sqrt(this.dim);
-    for (let j = 0; j < this.dim; j++) token[j] = direction[j] + noiseScale * random.normal();
+    for (let j = 0; j < this.dim; j++) token[j] = direction[j];
+    addNoise(token, 0, this.dim, noise / Math.sqrt(this.dim), random);
 
     // NOTE: at dim 1 nothing is orthogonal to the mean: the token is the mean direction.
     const cosine = this.orthogonalUnit(token) ? meanCosine : 1;
