@@ -189,21 +189,27 @@ export function copyRows(src: usize, dst: usize, rows: i32, dim: i32, stride: i3
 }
 
 // float16 bits to float32: shift exponent and mantissa into place, then one multiply by 2^112
-// rebiases the exponent and renormalises subnormals. Infinity and NaN are never stored (the
-// encoder refuses them), so they need no case.
+// rebiases the exponent and renormalises subnormals. A half infinity or NaN (exponent all ones)
+// gets an all-ones float32 exponent ORed in, so it stays non-finite and compactRows reports it.
 const HALF_REBIAS: f32 = 5.192296858534828e33;
 const HALF_MAGNITUDE = 0x7fff;
 const HALF_SIGN = 0x8000;
+const HALF_EXPONENT = 0x7c00;
+const FLOAT_EXPONENT = 0x7f800000;
 
 function halfToFloat(bits: u32): f32 {
   const magnitude = reinterpret<f32>((bits & HALF_MAGNITUDE) << 13) * HALF_REBIAS;
-  return reinterpret<f32>(reinterpret<u32>(magnitude) | ((bits & HALF_SIGN) << 16));
+  let out = reinterpret<u32>(magnitude) | ((bits & HALF_SIGN) << 16);
+  if ((bits & HALF_EXPONENT) === HALF_EXPONENT) out |= FLOAT_EXPONENT;
+  return reinterpret<f32>(out);
 }
 
 function halfToFloat4(bits: v128): v128 {
   const shifted = i32x4.shl(v128.and(bits, i32x4.splat(HALF_MAGNITUDE)), 13);
   const magnitude = f32x4.mul(shifted, f32x4.splat(HALF_REBIAS));
-  return v128.or(magnitude, i32x4.shl(v128.and(bits, i32x4.splat(HALF_SIGN)), 16));
+  const signed = v128.or(magnitude, i32x4.shl(v128.and(bits, i32x4.splat(HALF_SIGN)), 16));
+  const special = i32x4.eq(v128.and(bits, i32x4.splat(HALF_EXPONENT)), i32x4.splat(HALF_EXPONENT));
+  return v128.or(signed, v128.and(special, i32x4.splat(FLOAT_EXPONENT)));
 }
 
 /** Decodes rows of `dim` float16 values (u16 bits at `src`) to float32 rows at `stride`. */

@@ -9,7 +9,7 @@
  */
 import { describe, invalidArgument, MuveraError } from '../errors.js';
 import { checkDim } from '../tokens/token-set.js';
-import { floatToHalf, HALF_MAX, HALF_OVERFLOW, halfTable, isHalfNonFinite } from './float16.js';
+import { floatToHalf, HALF_MAX, HALF_OVERFLOW, halfTable } from './float16.js';
 import type { EncodedTokens, Precision, ScaleMode } from './precision.js';
 
 /** Largest int8 code magnitude (symmetric, so -128 is never used). */
@@ -147,8 +147,8 @@ const VALUE_TYPES = { float32: Float32Array, float16: Uint16Array, int8: Int8Arr
 
 /**
  * Checks that `encoded` is a well-formed {@link EncodedTokens} of width `dim`: matching array
- * type and length, int8 scales present, finite and non-negative, and no float16 infinity or NaN.
- * Returns `numTokens`. `name` names it in errors (e.g. `documents[3]`).
+ * type and length, int8 scales present, finite and non-negative. Values themselves are checked
+ * while they are scored (a float16 infinity or NaN is reported then). Returns `numTokens`. `name` names it in errors (e.g. `documents[3]`).
  */
 export function checkEncoded(encoded: EncodedTokens, dim: number, name: string): number {
   if (!encoded || typeof encoded !== 'object') {
@@ -170,21 +170,8 @@ export function checkEncoded(encoded: EncodedTokens, dim: number, name: string):
     const expected = `numTokens * dim = ${numTokens} * ${dim} values`;
     throw structureError(`${name}.values.length`, expected, values.length);
   }
-  if (values instanceof Uint16Array) checkHalfValues(values, name);
   if (precision === 'int8') checkScales(encoded, name);
   return numTokens;
-}
-
-function checkHalfValues(values: Uint16Array, name: string): void {
-  for (let i = 0; i < values.length; i++) {
-    if (isHalfNonFinite(values[i])) {
-      throw new MuveraError('non-finite-value', `${name} value ${i} is a float16 inf or NaN`, {
-        parameter: name,
-        expected: 'finite numbers',
-        actual: values[i],
-      });
-    }
-  }
 }
 
 function checkScales(encoded: EncodedTokens, name: string): void {
