@@ -174,9 +174,7 @@ export class Collection implements CollectionApi {
       if (clean.length === 0) return { inserted: 0, replaced: 0, duplicates };
       const records = this.#toRecords(clean);
       const fdes = this.#encodeDocuments(records);
-      const record: LogRecord = { op: 'upsert', seq: this.#seq + 1, docs: records.map(logged) };
-      this.#storage.append(record);
-      this.#seq = record.seq;
+      this.#seq = this.#storage.append({ op: 'upsert', docs: records.map(logged) });
       const { replaced } = this.#state.apply({ upserts: records, fdes, deletes: [] });
       this.#maybeCheckpoint();
       return { inserted: records.length - replaced, replaced, duplicates };
@@ -189,9 +187,7 @@ export class Collection implements CollectionApi {
       const unique = checkIds(ids);
       const present = unique.filter((id) => this.#state.byId(id));
       if (present.length > 0) {
-        const record: LogRecord = { op: 'delete', seq: this.#seq + 1, ids: present };
-        this.#storage.append(record);
-        this.#seq = record.seq;
+        this.#seq = this.#storage.append({ op: 'delete', ids: present });
       }
       const empty = new Float32Array(0);
       return this.#state.apply({ upserts: [], fdes: empty, deletes: unique }) as DeleteResult;
@@ -227,6 +223,11 @@ export class Collection implements CollectionApi {
     const checked = queries.map((query, i) => checkQuery(query, this.dim, `queries[${i}]`));
     const context = this.#context();
     return checked.map((query) => runSearch(context, query, resolved));
+  }
+
+  /** The encoder spec given at creation (remembered for text queries), or undefined. */
+  get encoder(): Record<string, unknown> | undefined {
+    return this.#storage.encoder;
   }
 
   /** Counts, sizes and the configuration in use. */

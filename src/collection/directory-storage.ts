@@ -1,74 +1,68 @@
 /**
- * The embedded collection's files: one commit point (a manifest generation), a write-ahead log,
- * token segments, a document file and the candidate index. Formats are in docs/storage.md;
- * the collection-level layout and the promises are in docs/collection.md.
+ * The embedded collection's files, built on src/store: one commit point (the manifest
+ * generation), the write-ahead log, token segments, a document file and the candidate index.
+ * File formats are in docs/storage.md; the layout and promises in docs/collection.md.
  *
- *     <dir>/LOCK                       write lock (one writer process)
- *     <dir>/manifest...                manifest generations (the commit point)
- *     <dir>/wal.log                    write-ahead log: one record per upsert/delete call
- *     <dir>/segments/tokens-<n>.seg    token segments, written once at a checkpoint
- *     <dir>/docs-<generation>.bin      document file of a generation
- *     <dir>/index-<generation>.bin     candidate index of a generation (derived, rebuildable)
+ *     <dir>/LOCK                          write lock (one writer process)
+ *     <dir>/manifest-<generation>         manifest generations: the commit point
+ *     <dir>/wal-<first sequence>.log      write-ahead log: one record per upsert/delete call
+ *     <dir>/tokens-<n>.seg                token segments, written once at a checkpoint
+ *     <dir>/docs-<generation>.bin         document file of a generation
+ *     <dir>/index-<generation>.bin        candidate index of a generation (derived)
  *
- * A write is durable once its log record is synced. A checkpoint writes and syncs the new
- * segment, document and index files, publishes the manifest generation naming them (the one
- * commit point), and only then empties the log and removes files no generation names. Opening
- * reads the newest valid generation, replays the log records after its `lastSeq` (so replay
- * is idempotent), and cuts a torn log tail.
+ * A write is durable once its log record is synced (one write and one fdatasync per call). A
+ * checkpoint rotates the log, writes and syncs the new segment, document and index files,
+ * publishes the manifest generation naming them and the log position after them, and only then
+ * drops the log files before that position and unlinks files no generation names. Opening reads
+ * the newest generation and replays the log from its position (idempotent), after the log has
+ * cut any torn tail.
  */
 import { dirname, join } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
 import { MuveraError } from '../errors.js';
+import { crc32 } from '../store/binary.js';
 import { type FileSystem, NodeFileSystem, WriteFence, writeNewFile } from '../store/file-system.js';
+import { replayLog } from '../store/log-format.js';
+import {
+  cleanTempFiles,
+  listGenerations,
+  type ManifestBody,
+  publishManifest,
+  readManifest,
+} from '../store/manifest.js';
 import type { SegmentLayout } from '../store/token-format.js';
 import { TokenSegmentReader } from '../store/token-segment-reader.js';
 import { TokenSegmentWriter } from '../store/token-segment-writer.js';
+import { WriteAheadLog } from '../store/write-ahead-log.js';
 import { type DocumentEntry, decodeDocumentsFile, encodeDocumentsFile } from './documents-file.js';
-import { decodeRecord, encodeRecord, type LogRecord } from './records.js';
+import { decodeRecord, encodeRecord, type LogRecord, type LogWrite } from './records.js';
 import type { DocRecord } from './state.js';
 import type { CollectionManifest, Durability, LoadedStorage, StorageHandle } from './storage.js';
-import {
-  acquireLock,
-  type CollectionLock,
-  type CollectionLog,
-  openLog,
-  publishManifest,
-  readLatestManifest,
-} from './store-adapter.js';
+import { acquireLock, type CollectionLock } from './store-adapter.js';
 
-/** Version of the collection layout inside the manifest. */
+/** Version of the collection's part of the manifest (`config`). */
 export const COLLECTION_FORMAT_VERSION = 1;
 
-/** A token segment as the manifest names it. */
-interface SegmentRef {
-  name: string;
-  length: number;
-  checksum: number;
-}
-
-/** A derived file as the manifest names it. */
-interface FileRef {
-  name: string;
-  length: number;
-}
-
-/** The manifest body this module publishes (the store wraps it with generation and checksum). */
-interface ManifestBody {
+/** What the collection keeps in the manifest's `config`. */
+interface CollectionConfig {
   formatVersion: number;
   collection: CollectionManifest;
-  segments: SegmentRef[];
-  documents: FileRef;
-  index: FileRef | null;
+  /** Number of the next token segment file. */
   nextSegment: number;
-  counts: { documents: number; tokens: number };
 }
+
+/** Log record types (the store's log carries one byte of type per record). */
+const RECORD_TYPE: Readonly<Record<LogWrite['op'], number>> = Object.freeze({
+  upsert: 1,
+  delete: 2,
+});
+const DOCUMENTS_ROLE = 'documents';
+const STRAY_PATTERN = /^(docs-\d+\.bin|index-\d+\.bin|tokens-\d+\.seg)$/;
 
 /** One real file system for the process, so in-process lock ownership is tracked in one place. */
 const REAL_FS = new NodeFileSystem();
-const SEGMENTS_DIR = 'segments';
 /** int8 tokens are stored with one scale per token row (encodeTokens' default). */
 const INT8_SCALE_MODE = 'token';
-const LOG_FILE = 'wal.log';
 
 /** Options of the storage calls. */
 export interface StorageOptions {
@@ -86,83 +80,106 @@ export function createStorage(
   fs: FileSystem = REAL_FS,
 ): StorageHandle {
   fs.mkdir(dir);
-  fs.syncDir(dirname(dir));
+  if (durability === 'fsync') fs.syncDir(dirname(dir));
   const lock = acquireLock(fs, dir);
   try {
-    if (readLatestManifest(fs, dir) !== undefined) {
+    if (listGenerations(fs, dir).length > 0) {
       throw new MuveraError('already-exists', `${dir} already holds a collection`, {
         file: dir,
         remedy: 'Open it with Collection.open, or choose another directory',
       });
     }
-    fs.mkdir(join(dir, SEGMENTS_DIR));
-    fs.syncDir(dir);
-    const storage = new DirectoryStorage(fs, dir, lock, emptyBody(manifest), 0, durability);
+    const config = {
+      formatVersion: COLLECTION_FORMAT_VERSION,
+      collection: manifest,
+      nextSegment: 0,
+    };
+    const log = WriteAheadLog.open(fs, dir, { sync: durability === 'fsync' });
+    const storage = new DirectoryStorage(fs, dir, lock, emptyBody(config), durability, log);
     storage.checkpoint(manifest, [], new Uint8Array(0), false);
     return storage;
   } catch (error) {
-    lock?.release();
+    lock.release();
     throw error;
   }
 }
 
-/** Opens a collection directory and loads its last generation and log. */
+/** Opens a collection directory and loads its newest generation and log. */
 export function openStorage(dir: string, options: StorageOptions = {}): LoadedStorage {
   const fs = options.fs ?? REAL_FS;
-  if (!fs.exists(dir)) {
+  if (!fs.exists(dir))
     throw new MuveraError('not-found', `there is no collection in ${dir}`, { file: dir });
-  }
   const lock = options.readOnly ? null : acquireLock(fs, dir);
   try {
-    const latest = readLatestManifest(fs, dir);
-    if (latest === undefined) {
+    const loaded = readManifest(fs, dir);
+    if (loaded === null) {
       throw new MuveraError('not-found', `${dir} holds no collection manifest`, { file: dir });
     }
-    const body = checkBody(latest.body, dir);
+    const config = checkConfig(loaded.body.config, loaded.file);
     const durability = options.durability ?? (DEFAULTS.collection.durability as Durability);
-    const storage = new DirectoryStorage(fs, dir, lock, body, latest.generation, durability);
-    if (!options.readOnly) storage.removeStrayFiles();
-    return storage.load();
+    const dim = config.collection.dim;
+
+    // The log after the generation: a writer opens it (cutting a torn tail), a reader only reads.
+    const log: LogRecord[] = [];
+    const onRecord = (record: { sequence: number; payload: Uint8Array }) => {
+      log.push({ ...decodeRecord(record.payload, dim, dir), seq: record.sequence });
+    };
+    const fromSequence = loaded.body.log.sequence;
+    let wal: WriteAheadLog | null = null;
+    if (options.readOnly) replayLog(fs, dir, { fromSequence, onRecord });
+    else {
+      cleanTempFiles(fs, dir);
+      wal = WriteAheadLog.open(fs, dir, { fromSequence, onRecord, sync: durability === 'fsync' });
+    }
+    const storage = new DirectoryStorage(fs, dir, lock, loaded.body, durability, wal);
+    if (wal) storage.removeStrayFiles();
+    return storage.load(log);
   } catch (error) {
     lock?.release();
     throw error;
   }
 }
 
-function emptyBody(manifest: CollectionManifest): ManifestBody {
+function emptyBody(config: CollectionConfig): ManifestBody {
   return {
-    formatVersion: COLLECTION_FORMAT_VERSION,
-    collection: manifest,
+    generation: 0,
+    config,
     segments: [],
-    documents: { name: '', length: 0 },
     index: null,
-    nextSegment: 0,
+    parts: [],
+    log: { sequence: 1 },
     counts: { documents: 0, tokens: 0 },
   };
 }
 
-function checkBody(body: unknown, dir: string): ManifestBody {
-  const value = body as ManifestBody;
+function checkConfig(config: unknown, file: string): CollectionConfig {
+  const value = config as CollectionConfig;
   if (typeof value?.formatVersion === 'number' && value.formatVersion > COLLECTION_FORMAT_VERSION) {
     throw new MuveraError(
       'unsupported-version',
-      `the collection in ${dir} has layout version ${value.formatVersion}, newer than ${COLLECTION_FORMAT_VERSION}`,
+      `${file} describes a collection of layout version ${value.formatVersion}, newer than ${COLLECTION_FORMAT_VERSION}`,
       {
-        file: dir,
+        file,
         expected: COLLECTION_FORMAT_VERSION,
         actual: value.formatVersion,
         remedy: 'Upgrade muvera',
       },
     );
   }
+  const collection = value?.collection;
   const ok =
     value?.formatVersion === COLLECTION_FORMAT_VERSION &&
-    typeof value.collection === 'object' &&
-    Array.isArray(value.segments) &&
-    typeof value.documents?.name === 'string' &&
-    Number.isSafeInteger(value.nextSegment);
+    Number.isSafeInteger(value.nextSegment) &&
+    typeof collection === 'object' &&
+    collection !== null &&
+    Number.isSafeInteger(collection.dim) &&
+    collection.dim > 0 &&
+    typeof collection.fde === 'object' &&
+    typeof collection.index?.kind === 'string';
   if (!ok)
-    throw new MuveraError('corrupt-data', `the manifest in ${dir} has a bad shape`, { file: dir });
+    throw new MuveraError('corrupt-data', `${file}: the collection config has a bad shape`, {
+      file,
+    });
   return value;
 }
 
@@ -174,7 +191,6 @@ interface Location {
 
 class DirectoryStorage implements StorageHandle {
   readonly readOnly: boolean;
-  #log: CollectionLog | null = null;
   #locations = new Map<number, Location>();
   #closed = false;
   /** Latches the first failed write: the writer acknowledges nothing more until reopened. */
@@ -185,52 +201,63 @@ class DirectoryStorage implements StorageHandle {
     readonly dir: string,
     readonly lock: CollectionLock | null,
     public body: ManifestBody,
-    public generation: number,
     readonly durability: Durability,
+    readonly wal: WriteAheadLog | null,
   ) {
-    this.readOnly = lock === null;
+    this.readOnly = wal === null;
     this.#fence = new WriteFence(`the collection in ${dir}`);
   }
 
-  get encoder(): Record<string, unknown> | undefined {
-    return this.body.collection.encoder;
+  get generation(): number {
+    return this.body.generation;
   }
 
-  /** Reads the generation's files and the log after it. */
-  load(): LoadedStorage {
+  get #config(): CollectionConfig {
+    return this.body.config as CollectionConfig;
+  }
+
+  get encoder(): Record<string, unknown> | undefined {
+    return this.#config.collection.encoder;
+  }
+
+  get #sync(): boolean {
+    return this.durability === 'fsync';
+  }
+
+  /** Reads the generation's segments, documents and index; `log` is what replay found. */
+  load(log: LogRecord[]): LoadedStorage {
     const { body, fs, dir } = this;
     const readers = body.segments.map((ref) =>
-      TokenSegmentReader.open(fs, join(dir, SEGMENTS_DIR, ref.name), {
+      TokenSegmentReader.open(fs, join(dir, ref.file), {
         expected: { length: ref.length, checksum: ref.checksum },
       }),
     );
-    const entries = body.documents.name
-      ? decodeDocumentsFile(
-          fs.readFile(join(dir, body.documents.name), Number.MAX_SAFE_INTEGER),
-          body.documents.name,
-          readers.length,
-        )
-      : [];
+    const documents = body.parts.find((part) => part.role === DOCUMENTS_ROLE);
+    let entries: DocumentEntry[] = [];
+    if (documents) {
+      const path = join(dir, documents.file);
+      const bytes = fs.readFile(path, documents.length);
+      if (bytes.length !== documents.length || crc32(bytes) !== documents.checksum) {
+        throw new MuveraError('corrupt-data', `${path} differs from the one the manifest names`, {
+          file: path,
+        });
+      }
+      entries = decodeDocumentsFile(bytes, path, readers.length);
+    }
     const records = entries.map((entry) => this.#recordOf(entry, readers));
-    const log = openLog(fs, join(dir, LOG_FILE), this.readOnly);
-    const logRecords = log.records.map((bytes) =>
-      decodeRecord(bytes, body.collection.dim, LOG_FILE),
-    );
-    if (this.readOnly) log.close();
-    else this.#log = log;
-    return {
-      storage: this,
-      manifest: body.collection,
-      records,
-      indexBytes: this.#readIndex(),
-      log: logRecords,
-    };
+    const collection = { ...this.#config.collection, lastSeq: body.log.sequence - 1 };
+    return { storage: this, manifest: collection, records, indexBytes: this.#readIndex(), log };
   }
 
   #recordOf(entry: DocumentEntry, readers: TokenSegmentReader[]): DocRecord {
     const reader = readers[entry.segment];
+    if (entry.index >= reader.numDocuments) {
+      throw new MuveraError('corrupt-data', `document ${entry.id} points past its token segment`, {
+        file: reader.file,
+      });
+    }
     const tokens = reader.get(entry.index);
-    if (tokens.numTokens !== entry.numTokens || tokens.dim !== this.body.collection.dim) {
+    if (tokens.numTokens !== entry.numTokens || tokens.dim !== this.#config.collection.dim) {
       throw new MuveraError(
         'corrupt-data',
         `document ${entry.id} disagrees with its token segment`,
@@ -240,7 +267,7 @@ class DirectoryStorage implements StorageHandle {
       );
     }
     this.#locations.set(entry.key, {
-      segment: this.body.segments[entry.segment].name,
+      segment: this.body.segments[entry.segment].file,
       index: entry.index,
     });
     const record: DocRecord = { key: entry.key, id: entry.id, numTokens: entry.numTokens, tokens };
@@ -250,26 +277,26 @@ class DirectoryStorage implements StorageHandle {
     return record;
   }
 
+  /** The index file's bytes when present and as the manifest says; undefined means rebuild. */
   #readIndex(): Uint8Array | undefined {
     const ref = this.body.index;
     if (!ref) return undefined;
     try {
-      const bytes = this.fs.readFile(join(this.dir, ref.name), Number.MAX_SAFE_INTEGER);
-      return bytes.length === ref.length ? bytes : undefined;
+      const bytes = this.fs.readFile(join(this.dir, ref.file), ref.length);
+      return bytes.length === ref.length && crc32(bytes) === ref.checksum ? bytes : undefined;
     } catch (error) {
-      if (error instanceof MuveraError && (error.code === 'not-found' || error.code === 'io-error'))
-        return undefined;
+      if (error instanceof MuveraError && error.code !== 'closed') return undefined;
       throw error;
     }
   }
 
-  append(record: LogRecord): void {
-    const bytes = encodeRecord(record);
-    this.#fence.run(() => this.#writable().append(bytes, this.durability === 'fsync'));
+  append(record: LogWrite): number {
+    const entry = { type: RECORD_TYPE[record.op], payload: encodeRecord(record) };
+    return this.#fence.run(() => this.#writable().append([entry]).firstSequence);
   }
 
   logBytes(): number {
-    return this.#log?.bytes() ?? 0;
+    return this.wal?.byteLength ?? 0;
   }
 
   checkpoint(
@@ -278,125 +305,117 @@ class DirectoryStorage implements StorageHandle {
     indexBytes: Uint8Array,
     compact: boolean,
   ): void {
-    const { fs, dir } = this;
-    const next = this.generation + 1;
-    const sync = this.durability === 'fsync';
-    const previous = this.body;
+    this.#fence.run(() => this.#checkpoint(manifest, records, indexBytes, compact));
+  }
 
-    // 1. Token segments for records not in one yet (every record when compacting).
+  #checkpoint(
+    manifest: CollectionManifest,
+    records: DocRecord[],
+    indexBytes: Uint8Array,
+    compact: boolean,
+  ): void {
+    const { fs, dir } = this;
+    const wal = this.#writable();
+    const next = this.body.generation + 1;
+
+    // 1. The cut: every record before it is in the parts written below.
+    const cut = wal.rotate();
+
+    // 2. Token segments for records not in one yet (every record when compacting).
     const pending = compact ? records : records.filter((r) => !this.#locations.has(r.key));
     const locations = compact ? new Map<number, Location>() : new Map(this.#locations);
-    const { refs: fresh, nextSegment } = this.#writeSegments(
-      pending,
-      locations,
-      previous.nextSegment,
-      manifest,
-      sync,
-    );
+    const written = this.#writeSegments(pending, locations, manifest);
     const live = new Set(records.map((r) => locations.get(r.key)?.segment));
-    const segments = [
-      ...previous.segments.filter((s) => live.has(s.name)),
-      ...fresh.filter((s) => live.has(s.name)),
-    ];
+    const segments = [...this.body.segments, ...written.refs].filter((s) => live.has(s.file));
 
-    // 2. The document file and the candidate index of the new generation.
-    const position = new Map(segments.map((s, i) => [s.name, i]));
+    // 3. The document file and the candidate index of the new generation.
+    const position = new Map(segments.map((s, i) => [s.file, i]));
     const entries = records.map((r) => entryOf(r, locations.get(r.key) as Location, position));
-    const documents = this.#writeFile(`docs-${next}.bin`, encodeDocumentsFile(entries), sync);
-    const index =
-      indexBytes.length > 0 ? this.#writeFile(`index-${next}.bin`, indexBytes, sync) : null;
-    if (sync) {
-      fs.syncDir(join(dir, SEGMENTS_DIR));
-      fs.syncDir(dir);
-    }
+    const documents = this.#writeFile(`docs-${next}.bin`, encodeDocumentsFile(entries));
+    const index = indexBytes.length > 0 ? this.#writeFile(`index-${next}.bin`, indexBytes) : null;
 
-    // 3. The commit point, then the log and the files no generation names any more.
-    const tokens = records.reduce((n, r) => n + r.numTokens, 0);
-    const body: ManifestBody = {
+    // 4. The commit point; then the log before the cut and files no generation names go.
+    const { lastSeq: _lastSeq, ...collection } = manifest;
+    const config: CollectionConfig = {
       formatVersion: COLLECTION_FORMAT_VERSION,
-      collection: manifest,
-      segments,
-      documents,
-      index,
-      nextSegment,
-      counts: { documents: records.length, tokens },
+      collection: collection as CollectionManifest,
+      nextSegment: written.nextSegment,
     };
-    this.generation = publishManifest(fs, dir, body, next);
+    const body: ManifestBody = {
+      generation: next,
+      config,
+      segments,
+      index,
+      parts: [{ ...documents, role: DOCUMENTS_ROLE }],
+      log: { sequence: cut },
+      counts: { documents: records.length, tokens: records.reduce((n, r) => n + r.numTokens, 0) },
+    };
+    publishManifest(fs, dir, body, { sync: this.#sync });
     this.body = body;
     this.#locations = locations;
-    if (this.#log) this.#log.reset();
-    else this.#log = openLog(fs, join(dir, LOG_FILE), false);
+    wal.dropBefore(cut);
     this.removeStrayFiles();
   }
 
   #writeSegments(
     records: DocRecord[],
     locations: Map<number, Location>,
-    first: number,
     manifest: CollectionManifest,
-    sync: boolean,
-  ): { refs: SegmentRef[]; nextSegment: number } {
-    const refs: SegmentRef[] = [];
-    let nextSegment = first;
-    let writer: TokenSegmentWriter | null = null;
+  ) {
+    const refs: ManifestBody['segments'] = [];
+    let nextSegment = this.#config.nextSegment;
     const layout: SegmentLayout = { dim: manifest.dim, precision: manifest.precision };
     if (manifest.precision === 'int8') layout.scaleMode = INT8_SCALE_MODE;
-    const finish = () => {
-      if (!writer) return;
-      const info = writer.finish();
-      refs.push({ name: segmentName(info.file), length: info.length, checksum: info.checksum });
-      writer = null;
+    let writer: TokenSegmentWriter | null = null;
+    const finish = (open: TokenSegmentWriter) => {
+      const info = open.finish();
+      refs.push({
+        file: baseName(info.file),
+        length: info.length,
+        checksum: info.checksum,
+        numDocuments: info.numDocuments,
+        numTokens: info.numTokens,
+      });
     };
     for (const record of records) {
-      if (writer && !(writer as TokenSegmentWriter).hasRoomFor(record.numTokens)) finish();
-      if (!writer) {
-        const path = join(this.dir, SEGMENTS_DIR, `tokens-${nextSegment++}.seg`);
-        writer = TokenSegmentWriter.create(this.fs, path, layout, { sync });
+      if (writer && !writer.hasRoomFor(record.numTokens)) {
+        finish(writer);
+        writer = null;
       }
-      const index = (writer as TokenSegmentWriter).append(record.tokens);
-      locations.set(record.key, {
-        segment: segmentName((writer as TokenSegmentWriter).file),
-        index,
-      });
+      if (!writer) {
+        const path = join(this.dir, `tokens-${nextSegment++}.seg`);
+        writer = TokenSegmentWriter.create(this.fs, path, layout, { sync: this.#sync });
+      }
+      const index = writer.append(record.tokens);
+      locations.set(record.key, { segment: baseName(writer.file), index });
     }
-    finish();
+    if (writer) finish(writer);
     return { refs, nextSegment };
   }
 
-  #writeFile(name: string, bytes: Uint8Array, sync: boolean): FileRef {
+  #writeFile(name: string, bytes: Uint8Array): { file: string; length: number; checksum: number } {
     const path = join(this.dir, name);
     if (this.fs.exists(path)) this.fs.unlink(path);
-    writeNewFile(this.fs, path, bytes, sync);
-    return { name, length: bytes.length };
+    writeNewFile(this.fs, path, bytes, this.#sync);
+    return { file: name, length: bytes.length, checksum: crc32(bytes) };
   }
 
-  /** Removes leftovers of interrupted checkpoints: files the current generation does not name. */
+  /** Unlinks leftovers of interrupted checkpoints and old generations' parts. */
   removeStrayFiles(): void {
-    const named = new Set([this.body.documents.name, this.body.index?.name]);
+    const named = new Set([
+      ...this.body.segments.map((s) => s.file),
+      ...this.body.parts.map((p) => p.file),
+      ...(this.body.index ? [this.body.index.file] : []),
+    ]);
     for (const name of this.fs.readdir(this.dir)) {
-      if (/^(docs|index)-\d+\.bin$/.test(name) && !named.has(name))
-        this.fs.unlink(join(this.dir, name));
-    }
-    const segments = new Set(this.body.segments.map((s) => s.name));
-    const segmentDir = join(this.dir, SEGMENTS_DIR);
-    if (!this.fs.exists(segmentDir)) return;
-    for (const name of this.fs.readdir(segmentDir)) {
-      if (!segments.has(name)) this.fs.unlink(join(segmentDir, name));
+      if (STRAY_PATTERN.test(name) && !named.has(name)) this.fs.unlink(join(this.dir, name));
     }
   }
 
   diskBytes(): number {
-    let total = 0;
-    const walk = (path: string) => {
-      for (const name of this.fs.readdir(path)) {
-        const child = join(path, name);
-        const stat = this.fs.stat(child);
-        if (stat.isDirectory) walk(child);
-        else total += stat.size;
-      }
-    };
-    walk(this.dir);
-    return total;
+    return this.fs
+      .readdir(this.dir)
+      .reduce((total, name) => total + this.fs.stat(join(this.dir, name)).size, 0);
   }
 
   backup(target: string): void {
@@ -406,11 +425,11 @@ class DirectoryStorage implements StorageHandle {
         file: target,
       });
     }
-    fs.mkdir(join(target, SEGMENTS_DIR));
+    fs.mkdir(target);
     const files = [
-      ...this.body.segments.map((s) => join(SEGMENTS_DIR, s.name)),
-      this.body.documents.name,
-      ...(this.body.index ? [this.body.index.name] : []),
+      ...this.body.segments.map((s) => s.file),
+      ...this.body.parts.map((p) => p.file),
+      ...(this.body.index ? [this.body.index.file] : []),
     ];
     for (const name of files) {
       writeNewFile(
@@ -419,26 +438,25 @@ class DirectoryStorage implements StorageHandle {
         fs.readFile(join(this.dir, name), Number.MAX_SAFE_INTEGER),
       );
     }
-    fs.syncDir(join(target, SEGMENTS_DIR));
-    publishManifest(fs, target, this.body, this.generation);
-    fs.syncDir(target);
+    publishManifest(fs, target, this.body);
+    fs.syncDir(dirname(target));
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#log?.close();
+    this.wal?.close();
     this.lock?.release();
   }
 
-  #writable(): CollectionLog {
-    if (this.#closed || !this.#log)
+  #writable(): WriteAheadLog {
+    if (this.#closed || !this.wal)
       throw new MuveraError('closed', `the collection in ${this.dir} is closed`);
-    return this.#log;
+    return this.wal;
   }
 }
 
-function segmentName(path: string): string {
+function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 

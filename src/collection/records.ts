@@ -6,12 +6,12 @@
  *
  *     offset  size  field
  *          0     4  header length H (u32)
- *          4     H  header: UTF-8 JSON { op, seq, docs? | ids? }
+ *          4     H  header: UTF-8 JSON { op, docs? | ids? }, space-padded to 4 bytes
  *        4+H     *  upserts only: every document's tokens as float32, in header order
  *
  * An upsert header lists `{ id, key, numTokens, metadata?, text?, spans? }` per document. The
- * sequence number `seq` makes replay idempotent: a checkpoint records the last sequence it
- * holds, and replay skips records at or below it.
+ * log gives every record a sequence number; a checkpoint records the first one it does not
+ * hold, and replay starts there, so it is idempotent.
  */
 import { MuveraError } from '../errors.js';
 import type { DocRecord } from './state.js';
@@ -22,10 +22,11 @@ export interface LoggedDocument extends Omit<DocRecord, 'tokens'> {
   tokens: Float32Array;
 }
 
-/** A logged write. */
-export type LogRecord =
-  | { op: 'upsert'; seq: number; docs: LoggedDocument[] }
-  | { op: 'delete'; seq: number; ids: string[] };
+/** A write as the collection logs it. */
+export type LogWrite = { op: 'upsert'; docs: LoggedDocument[] } | { op: 'delete'; ids: string[] };
+
+/** A logged write read back, with the log's sequence number. */
+export type LogRecord = LogWrite & { seq: number };
 
 interface DocHeader {
   id: string;
@@ -40,11 +41,11 @@ const LENGTH_BYTES = 4;
 const FLOAT_BYTES = 4;
 
 /** Encodes a record; the token bytes are 4-byte aligned for a zero-copy read. */
-export function encodeRecord(record: LogRecord): Uint8Array {
+export function encodeRecord(record: LogWrite): Uint8Array {
   const header =
     record.op === 'delete'
-      ? { op: record.op, seq: record.seq, ids: record.ids }
-      : { op: record.op, seq: record.seq, docs: record.docs.map(docHeader) };
+      ? { op: record.op, ids: record.ids }
+      : { op: record.op, docs: record.docs.map(docHeader) };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil((LENGTH_BYTES + json.length) / FLOAT_BYTES) * FLOAT_BYTES;
   const tokenValues =
@@ -74,7 +75,7 @@ function docHeader(doc: LoggedDocument): DocHeader {
 }
 
 /** Decodes a record written by {@link encodeRecord}; `corrupt-data` on any inconsistency. */
-export function decodeRecord(bytes: Uint8Array, dim: number, file: string): LogRecord {
+export function decodeRecord(bytes: Uint8Array, dim: number, file: string): LogWrite {
   if (bytes.length < LENGTH_BYTES) throw corrupt('a log record is shorter than its header', file);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(0, true);
@@ -82,7 +83,7 @@ export function decodeRecord(bytes: Uint8Array, dim: number, file: string): LogR
     throw corrupt(`a log record header claims ${headerLength} bytes of ${bytes.length}`, file);
   }
   const header = parseHeader(bytes.subarray(LENGTH_BYTES, LENGTH_BYTES + headerLength), file);
-  if (header.op === 'delete') return header as LogRecord;
+  if (header.op === 'delete') return { op: 'delete', ids: header.ids as string[] };
 
   const tokenBytes = bytes.subarray(LENGTH_BYTES + headerLength);
   const docs = header.docs as DocHeader[];
@@ -104,7 +105,7 @@ export function decodeRecord(bytes: Uint8Array, dim: number, file: string): LogR
     if (doc.spans !== undefined) record.spans = Uint32Array.from(doc.spans);
     return record;
   });
-  return { op: 'upsert', seq: header.seq as number, docs: records };
+  return { op: 'upsert', docs: records };
 }
 
 function parseHeader(bytes: Uint8Array, file: string): Record<string, unknown> {
@@ -114,11 +115,10 @@ function parseHeader(bytes: Uint8Array, file: string): Record<string, unknown> {
   } catch (cause) {
     throw new MuveraError('corrupt-data', 'a log record header is not valid JSON', { file, cause });
   }
-  const seqOk = Number.isSafeInteger(header?.seq) && (header.seq as number) >= 0;
   const deleteOk = header?.op === 'delete' && isStringArray(header.ids);
   const upsertOk =
     header?.op === 'upsert' && Array.isArray(header.docs) && header.docs.every(isDocHeader);
-  if (!seqOk || !(deleteOk || upsertOk)) throw corrupt('a log record header has a bad shape', file);
+  if (!(deleteOk || upsertOk)) throw corrupt('a log record header has a bad shape', file);
   return header;
 }
 

@@ -5,7 +5,7 @@
 import type { Precision } from '../chamfer/precision.js';
 import type { FileSystem } from '../store/file-system.js';
 import type { IndexSpec } from './parts.js';
-import type { LogRecord } from './records.js';
+import type { LogRecord, LogWrite } from './records.js';
 import type { DocRecord } from './state.js';
 
 /** `fsync`: acknowledged writes survive power loss. `none`: they survive a process kill only. */
@@ -35,8 +35,11 @@ export interface StorageHandle {
   readonly generation: number;
   /** The encoder named at creation, carried from checkpoint to checkpoint. */
   readonly encoder: Record<string, unknown> | undefined;
-  /** Appends one record to the log and, with `fsync` durability, syncs it. */
-  append(record: LogRecord): void;
+  /**
+   * Appends one record to the log (one write, and one fdatasync with `fsync` durability) and
+   * returns its sequence number.
+   */
+  append(record: LogWrite): number;
   /** Bytes in the log since the last checkpoint. */
   logBytes(): number;
   /**
@@ -66,7 +69,7 @@ export interface LoadedStorage {
   records: DocRecord[];
   /** The candidate index file's bytes, or undefined when it is missing. */
   indexBytes: Uint8Array | undefined;
-  /** Logged writes after the checkpoint, in order (replay skips seq <= manifest.lastSeq). */
+  /** Logged writes after the checkpoint, in order. */
   log: LogRecord[];
 }
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Collection } from '../../src/collection/collection.js';
-import { publishManifest, readLatestManifest } from '../../src/collection/store-adapter.js';
 import { NodeFileSystem } from '../../src/store/file-system.js';
+import { publishManifest, readManifest } from '../../src/store/manifest.js';
 import { TokenFactory } from './helpers.js';
 
 const DIM = 7;
@@ -104,15 +104,14 @@ describe('embedded collection persistence', () => {
     await collection.delete(Array.from({ length: 30 }, (_, i) => `doc-${i}`));
     await collection.checkpoint();
     const segmentBytes = () =>
-      readdirSync(join(dir, 'segments')).reduce(
-        (n, f) => n + statSync(join(dir, 'segments', f)).size,
-        0,
-      );
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.seg'))
+        .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
     const before = segmentBytes();
     const kept = await contents(collection, probe);
     await collection.compact();
     assert.ok(segmentBytes() < before / 3, `${segmentBytes()} vs ${before}`);
-    assert.equal(readdirSync(join(dir, 'segments')).length, 1);
+    assert.equal(readdirSync(dir).filter((f) => f.endsWith('.seg')).length, 1);
     assert.deepEqual(await contents(collection, probe), kept);
     await collection.close();
     const reopened = await Collection.open(dir);
@@ -179,10 +178,10 @@ describe('embedded collection persistence', () => {
     await assert.rejects(() => Collection.create(dir, { dim: DIM }), { code: 'already-exists' });
     await assert.rejects(() => Collection.open(join(root, 'nothing')), { code: 'not-found' });
     const fs = new NodeFileSystem();
-    const latest = readLatestManifest(fs, dir);
+    const latest = readManifest(fs, dir);
     assert.ok(latest);
-    const body = { ...(latest.body as object), formatVersion: 99 };
-    publishManifest(fs, dir, body, latest.generation + 1);
+    const config = { ...(latest.body.config as object), formatVersion: 99 };
+    publishManifest(fs, dir, { ...latest.body, config, generation: latest.generation + 1 });
     await assert.rejects(() => Collection.open(dir), { code: 'unsupported-version' });
     assert.ok(!existsSync(join(dir, 'LOCK')), 'a failed open releases the lock');
   });
