@@ -10,7 +10,7 @@
  * mean or quartile is further than FIT_TOLERANCE from the fixture's.
  */
 import { join } from 'node:path';
-import { machineLine } from '../harness.js';
+import { machineInfo, machineLine, writeResult } from '../harness.js';
 import { COLBERT_LIKE, ColbertLikeCorpus } from './colbert-like.js';
 import {
   DEFAULT_SAMPLE,
@@ -50,11 +50,24 @@ function main(): void {
   const synthetic = measureSynthetic(new ColbertLikeCorpus(), DEFAULT_SAMPLE);
   const worst = Math.max(...fitGaps(fixture, synthetic).map((gap) => gap.gap));
 
-  process.stdout.write(`${machineLine()}\n\n`);
-  process.stdout.write(`Corpus: ${JSON.stringify(COLBERT_LIKE)}\n`);
-  process.stdout.write(`Sample: ${JSON.stringify(DEFAULT_SAMPLE)}; fixture: ${dir}\n\n`);
-  process.stdout.write(`${table(fixture, synthetic)}\n\n`);
-  process.stdout.write(`Largest gap: ${worst.toFixed(3)} (tolerance ${FIT_TOLERANCE})\n`);
+  const markdown = [
+    '# Synthetic ColBERT-like corpus against the ColBERTv2 fixture',
+    machineLine(),
+    `Corpus: \`${JSON.stringify(COLBERT_LIKE)}\``,
+    `Sample: \`${JSON.stringify(DEFAULT_SAMPLE)}\`; fixture: every query, document and token pair.`,
+    table(fixture, synthetic),
+    `Largest gap: ${worst.toFixed(3)} (tolerance ${FIT_TOLERANCE}).`,
+  ].join('\n\n');
+  process.stdout.write(`${markdown}\n`);
+  const data = {
+    machine: machineInfo(),
+    corpus: COLBERT_LIKE,
+    sample: DEFAULT_SAMPLE,
+    fixture,
+    synthetic,
+    worst,
+  };
+  writeResult('synthetic-fit', markdown, data);
   if (worst > FIT_TOLERANCE) process.exitCode = 1;
 }
 

@@ -44,11 +44,18 @@ const NEWLINE = 0x0a;
 const BYTE_ORDER_MARK = '\ufeff';
 
 /** A `parse-error` naming the file, line and offset. */
-function parseError(file: string, line: Line, problem: string, parameter?: string) {
+function parseError(
+  file: string,
+  line: Line,
+  problem: string,
+  parameter?: string,
+  cause?: unknown,
+) {
   return new MuveraError('parse-error', `${file} line ${line.number}: ${problem}`, {
     file,
     offset: line.offset,
     parameter,
+    cause,
   });
 }
 
@@ -100,8 +107,7 @@ function parseRecord(file: string, line: Line): { id: string; record: Record<str
   try {
     record = JSON.parse(line.text);
   } catch (cause) {
-    const error = parseError(file, line, `not valid JSON (${(cause as Error).message})`);
-    throw Object.assign(error, { cause });
+    throw parseError(file, line, `not valid JSON (${(cause as Error).message})`, undefined, cause);
   }
   if (record === null || typeof record !== 'object' || Array.isArray(record)) {
     throw parseError(file, line, `expected a JSON object, got ${describe(record)}`);
