@@ -12,10 +12,10 @@
  * are alike in that shared part rather than in what sets them apart: on synthetic ColBERT-like
  * FDEs recall@10 against `flat` was 0.67 (weaviate preset, 5,000 documents). Centring fixes it
  * (0.96 on the same data): with `center` on, the index stores x - m, where m is the mean of the
- * first batch added, and adds <q, m> back to every score. For one query that is the same
- * constant for every document, <q, x - m> = <q, x> - <q, m>, so rankings and scores are exactly
- * those of inner product on x, for any m; m only decides how well the graph navigates. Measure
- * recall against `flat` (bench/index-build-search.ts) rather than trusting `expansionSearch`.
+ * batch added to the empty index, and adds <q, m> back to every score. For one query that is the
+ * same constant for every document, <q, x - m> = <q, x> - <q, m>, so rankings and scores are
+ * exactly those of inner product on x, for any m; m only decides how well the graph navigates.
+ * Measure recall against `flat` (bench/index-build-search.ts); do not trust `expansionSearch`.
  *
  * NOTE: usearch 2.25's JavaScript binding fixes `expansionSearch` at construction and has no
  * filtered search, so a filter is applied by over-fetching (see {@link HnswIndex.search}), and a
@@ -58,7 +58,7 @@ export interface HnswOptions {
   expansionSearch?: number;
   /** Stored scalar type: `f32` or `f16` (half the memory, scores rounded). */
   precision?: HnswPrecision;
-  /** Store vectors minus the first batch's mean (rankings unchanged, navigation much better). */
+  /** Store vectors minus the first batch's mean (rankings unchanged, navigation far better). */
   center?: boolean;
   /** Native threads for add and batch search; 0 means one per core. Not stored. */
   threads?: number;
@@ -132,8 +132,8 @@ export class HnswIndex implements CandidateIndex {
         },
       );
     }
-    if (this.params.center && this.#mean === null)
-      this.#mean = columnMean(vectors, this.dimensions);
+    // An empty index holds nothing stored against the old centre, so it takes a fresh one.
+    if (this.params.center && this.size === 0) this.#mean = columnMean(vectors, this.dimensions);
     const stored = this.#mean === null ? startAtZero(vectors) : subtractRows(vectors, this.#mean);
     this.#native.add(native, stored, this.#threads);
   }

@@ -43,7 +43,9 @@ export class SectionReader {
         { offset: this.#offset, remedy: 'Rebuild the index from the stored documents' },
       );
     }
-    const copy = this.#bytes.slice(this.#offset, this.#offset + size);
+    // NOTE: a Node Buffer's slice() is a view, not a copy; copy into fresh, aligned memory.
+    const copy = new Uint8Array(size);
+    copy.set(this.#bytes.subarray(this.#offset, this.#offset + size));
     this.#offset += size;
     return new make(copy.buffer);
   }
