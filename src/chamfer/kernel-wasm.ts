@@ -6,7 +6,8 @@
  * documents at a time: raw rows go to a staging area, the module widens them to float32 rows of
  * `stride` (dim rounded up to 4, zero pad lanes), drops padding rows per document while checking
  * for NaN and infinities, and takes the maximum dot product of every query row. Layout, from
- * `BASE` up: query rows | per-row best | int8 scales | staging bytes | document rows.
+ * `BASE` up: query rows (interleaved 4-row blocks, see wasm/chamfer.ts) | per-row best | int8
+ * scales | staging bytes | document rows.
  */
 import { readFileSync } from 'node:fs';
 import { type ChamferKernel, emptyDocument, nonFiniteDocument } from './kernel.js';
@@ -56,6 +57,7 @@ interface WasmExports {
     stride: number,
     out: number,
   ): void;
+  interleaveRows(src: number, dst: number, rows: number, stride: number): void;
   copyRows(src: number, dst: number, rows: number, dim: number, stride: number): void;
   decodeHalf(src: number, dst: number, rows: number, dim: number, stride: number): void;
   decodeInt8(
@@ -72,6 +74,9 @@ interface WasmExports {
 
 const align = (bytes: number) => Math.ceil(bytes / ALIGN) * ALIGN;
 const strideOf = (dim: number) => Math.ceil(dim / LANES) * LANES;
+/** Query rows are padded with zero rows to a multiple of the kernel's 4-row blocks. */
+const ROW_BLOCK = 4;
+const paddedRows = (rows: number) => Math.ceil(rows / ROW_BLOCK) * ROW_BLOCK;
 
 /** Addresses of the regions, sized for a query, a dim and a chunk of rows. */
 interface Layout {
@@ -88,12 +93,14 @@ interface Layout {
 
 function plan(queryRows: number, dim: number, chunkRows: number): Layout {
   const stride = strideOf(dim);
+  const padded = paddedRows(queryRows);
+  const rows = Math.max(chunkRows, padded);
   const query = BASE;
-  const best = query + align(queryRows * stride * FLOAT_BYTES);
-  const scales = best + align(queryRows * FLOAT_BYTES);
+  const best = query + align(padded * stride * FLOAT_BYTES);
+  const scales = best + align(padded * FLOAT_BYTES);
   const staging = scales + align(Math.max(chunkRows, dim) * FLOAT_BYTES);
-  const docs = staging + align(Math.max(chunkRows, queryRows) * dim * FLOAT_BYTES);
-  const end = docs + align(Math.max(chunkRows, queryRows) * stride * FLOAT_BYTES);
+  const docs = staging + align(rows * dim * FLOAT_BYTES);
+  const end = docs + align(rows * stride * FLOAT_BYTES);
   return { query, best, scales, staging, docs, end, queryRows, chunkRows, dim };
 }
 
@@ -132,13 +139,24 @@ export class WasmKernel implements ChamferKernel {
   }
 
   setQuery(query: Float32Array, dim: number): void {
-    const rows = query.length / dim;
-    this.reserve(rows, dim, 0);
-    this.floats.set(query, this.layout.staging / FLOAT_BYTES);
-    const { staging, query: at } = this.layout;
-    this.wasm.copyRows(staging, at, rows, dim, strideOf(dim));
-    this.numQuery = this.wasm.compactRows(at, rows, strideOf(dim));
     this.dim = dim;
+    this.numQuery = this.loadLeft(query, query.length / dim, true);
+  }
+
+  /**
+   * Puts `rows` rows of `matrix` in the query region, interleaved in 4-row blocks, dropping
+   * padding rows when `compact`; returns the rows kept. Uses the document region as scratch.
+   */
+  private loadLeft(matrix: Float32Array, rows: number, compact: boolean): number {
+    const { dim } = this;
+    const stride = strideOf(dim);
+    this.reserve(rows, dim, rows);
+    const { staging, docs, query } = this.layout;
+    this.floats.set(matrix.subarray(0, rows * dim), staging / FLOAT_BYTES);
+    this.wasm.copyRows(staging, docs, rows, dim, stride);
+    const kept = compact ? this.wasm.compactRows(docs, rows, stride) : rows;
+    this.wasm.interleaveRows(docs, query, kept, stride);
+    return kept;
   }
 
   scoreBatch(
@@ -214,19 +232,20 @@ export class WasmKernel implements ChamferKernel {
     dim: number,
     out: Float32Array,
   ): void {
-    // Shape: A (aRows x dim) in the query region, B (bRows x dim) in the document region,
-    // the product (aRows x bRows) in the staging region.
+    // Shape: A (aRows x dim) interleaved in the query region, B (bRows x dim) in the document
+    // region, the product (padded aRows x bRows) in the staging region.
+    this.dim = dim;
+    this.numQuery = 0;
     const stride = strideOf(dim);
-    const need = Math.max(bRows, Math.ceil((aRows * bRows) / dim));
-    this.reserve(aRows, dim, need);
+    const productRows = Math.ceil((paddedRows(aRows) * bRows) / dim);
+    this.reserve(aRows, dim, Math.max(bRows, productRows));
+    this.loadLeft(a, aRows, false);
     const { query, staging, docs } = this.layout;
-    this.floats.set(a.subarray(0, aRows * dim), staging / FLOAT_BYTES);
-    this.wasm.copyRows(staging, query, aRows, dim, stride);
     this.floats.set(b.subarray(0, bRows * dim), staging / FLOAT_BYTES);
     this.wasm.copyRows(staging, docs, bRows, dim, stride);
     this.wasm.dotProducts(query, aRows, docs, bRows, stride, staging);
-    out.set(this.floats.subarray(staging / FLOAT_BYTES, staging / FLOAT_BYTES + aRows * bRows));
-    this.numQuery = 0;
+    const from = staging / FLOAT_BYTES;
+    out.set(this.floats.subarray(from, from + aRows * bRows));
   }
 }
 
