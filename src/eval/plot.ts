@@ -32,9 +32,18 @@ const DEFAULT_HEIGHT = 440;
 /** Space around the plot area: left for y tick labels, right for the legend. */
 const MARGIN = Object.freeze({ left: 64, right: 180, top: 40, bottom: 52 });
 const TICK_TARGET = 6;
+/** Share of the data range added on each side of a linear axis, so no point sits on the frame. */
+const AXIS_PADDING = 0.04;
 const TICK_LENGTH = 5;
 const POINT_RADIUS = 3.5;
 const LEGEND_ROW = 18;
+const LEGEND_GAP = 16;
+const SWATCH = 12;
+/** Horizontal position of the rotated y axis label. */
+const Y_LABEL_X = 16;
+const GRID = '#eee';
+const INK = '#333';
+const SVG_NAMESPACE = 'http://www.w3.org/2000/svg';
 /** Distinguishable colours (Tableau 10), cycled when there are more series. */
 const PALETTE = Object.freeze([
   '#4e79a7',
@@ -65,8 +74,10 @@ interface Axis {
   fraction(value: number): number;
 }
 
-/** A linear axis over [min, max], widened to whole tick steps of 1, 2 or 5 times 10^n. */
-function linearAxis(min: number, max: number): Axis {
+/** A linear axis over [min, max], padded, then widened to whole steps of 1, 2 or 5 times 10^n. */
+function linearAxis(dataMin: number, dataMax: number): Axis {
+  const pad = (dataMax - dataMin) * AXIS_PADDING;
+  let [min, max] = [dataMin - pad, dataMax + pad];
   const span = max - min || Math.abs(max) || 1;
   if (max === min) [min, max] = [min - span / 2, max + span / 2];
   const rough = (max - min) / TICK_TARGET;
@@ -76,8 +87,9 @@ function linearAxis(min: number, max: number): Axis {
   const high = Math.ceil(max / step) * step;
 
   const ticks: number[] = [];
-  for (let i = 0; low + i * step <= high + step / 2; i++)
+  for (let i = 0; low + i * step <= high + step / 2; i++) {
     ticks.push(Number((low + i * step).toPrecision(12)));
+  }
   return { ticks, fraction: (v) => (v - low) / (high - low) };
 }
 
@@ -110,42 +122,18 @@ function checkPoints(series: readonly PlotSeries[], logX: boolean): void {
   }
 }
 
-/** Draws the axes, grid, tick labels and axis labels of the plot area. */
-function drawAxes(x: Axis, y: Axis, box: Box, options: PlotOptions): string[] {
-  const out: string[] = [];
-  const bottom = box.top + box.height;
-  for (const tick of x.ticks) {
-    const px = box.left + x.fraction(tick) * box.width;
-    out.push(`<line x1="${px}" y1="${box.top}" x2="${px}" y2="${bottom}" stroke="#eee"/>`);
-    out.push(
-      `<line x1="${px}" y1="${bottom}" x2="${px}" y2="${bottom + TICK_LENGTH}" stroke="#333"/>`,
-    );
-    out.push(`<text x="${px}" y="${bottom + 18}" text-anchor="middle">${short(tick)}</text>`);
-  }
-  for (const tick of y.ticks) {
-    const py = box.top + (1 - y.fraction(tick)) * box.height;
-    out.push(
-      `<line x1="${box.left}" y1="${py}" x2="${box.left + box.width}" y2="${py}" stroke="#eee"/>`,
-    );
-    out.push(
-      `<line x1="${box.left - TICK_LENGTH}" y1="${py}" x2="${box.left}" y2="${py}" stroke="#333"/>`,
-    );
-    out.push(`<text x="${box.left - 8}" y="${py + 4}" text-anchor="end">${short(tick)}</text>`);
-  }
-  out.push(
-    `<rect x="${box.left}" y="${box.top}" width="${box.width}" height="${box.height}" fill="none" stroke="#333"/>`,
-  );
+/** Attribute values: numbers are rounded to 2 decimals, strings escaped. */
+type Attributes = Record<string, string | number>;
 
-  const xLabel = escapeXml(options.xLabel ?? 'x');
-  const yLabel = escapeXml(options.yLabel ?? 'y');
-  const midY = box.top + box.height / 2;
-  out.push(
-    `<text x="${box.left + box.width / 2}" y="${bottom + 40}" text-anchor="middle">${xLabel}</text>`,
-  );
-  out.push(
-    `<text x="16" y="${midY}" text-anchor="middle" transform="rotate(-90 16 ${midY})">${yLabel}</text>`,
-  );
-  return out;
+/** One SVG element; `content` is already-escaped markup (or text passed through escapeXml). */
+function el(name: string, attributes: Attributes, content?: string): string {
+  const attrs = Object.entries(attributes)
+    .map(([key, value]) => {
+      const text = typeof value === 'number' ? String(Number(value.toFixed(2))) : value;
+      return ` ${key}="${escapeXml(text)}"`;
+    })
+    .join('');
+  return content === undefined ? `<${name}${attrs}/>` : `<${name}${attrs}>${content}</${name}>`;
 }
 
 /** The plot area. */
@@ -156,35 +144,78 @@ interface Box {
   height: number;
 }
 
+/** Draws the grid, ticks and tick labels of both axes and the frame of the plot area. */
+function drawAxes(x: Axis, y: Axis, box: Box): string[] {
+  const out: string[] = [];
+  const bottom = box.top + box.height;
+  const right = box.left + box.width;
+  for (const tick of x.ticks) {
+    const px = box.left + x.fraction(tick) * box.width;
+    out.push(el('line', { x1: px, y1: box.top, x2: px, y2: bottom, stroke: GRID }));
+    out.push(el('line', { x1: px, y1: bottom, x2: px, y2: bottom + TICK_LENGTH, stroke: INK }));
+    out.push(el('text', { x: px, y: bottom + 18, 'text-anchor': 'middle' }, short(tick)));
+  }
+  for (const tick of y.ticks) {
+    const py = box.top + (1 - y.fraction(tick)) * box.height;
+    out.push(el('line', { x1: box.left, y1: py, x2: right, y2: py, stroke: GRID }));
+    out.push(el('line', { x1: box.left - TICK_LENGTH, y1: py, x2: box.left, y2: py, stroke: INK }));
+    out.push(el('text', { x: box.left - 8, y: py + 4, 'text-anchor': 'end' }, short(tick)));
+  }
+  const frame = { x: box.left, y: box.top, width: box.width, height: box.height };
+  out.push(el('rect', { ...frame, fill: 'none', stroke: INK }));
+  return out;
+}
+
+/** The axis labels: x centred below the plot area, y rotated left of it. */
+function drawLabels(box: Box, options: PlotOptions): string[] {
+  const midX = box.left + box.width / 2;
+  const midY = box.top + box.height / 2;
+  const bottom = box.top + box.height;
+  const xLabel = escapeXml(options.xLabel ?? 'x');
+  const yLabel = escapeXml(options.yLabel ?? 'y');
+  const rotate = `rotate(-90 ${Y_LABEL_X} ${midY})`;
+  return [
+    el('text', { x: midX, y: bottom + 40, 'text-anchor': 'middle' }, xLabel),
+    el('text', { x: Y_LABEL_X, y: midY, 'text-anchor': 'middle', transform: rotate }, yLabel),
+  ];
+}
+
 /** One series: its polyline and its point markers. */
 function drawSeries(series: PlotSeries, color: string, x: Axis, y: Axis, box: Box): string[] {
-  const name = escapeXml(series.name);
   const coords = series.points.map((p) => [
     Number((box.left + x.fraction(p.x) * box.width).toFixed(2)),
     Number((box.top + (1 - y.fraction(p.y)) * box.height).toFixed(2)),
   ]);
-  const out = [`<g data-series="${name}">`];
   const path = coords.map(([px, py]) => `${px},${py}`).join(' ');
-  out.push(`<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"/>`);
-  for (const [i, p] of series.points.entries()) {
-    const [px, py] = coords[i];
-    const tip = `${name}: x ${short(p.x)}, y ${short(p.y)}`;
-    out.push(
-      `<circle cx="${px}" cy="${py}" r="${POINT_RADIUS}" fill="${color}" data-series="${name}" data-x="${p.x}" data-y="${p.y}"><title>${tip}</title></circle>`,
+  const line = el('polyline', { points: path, fill: 'none', stroke: color, 'stroke-width': 2 });
+
+  const markers = series.points.map((p, i) => {
+    const tip = escapeXml(`${series.name}: x ${short(p.x)}, y ${short(p.y)}`);
+    const [cx, cy] = coords[i];
+    const attributes = { cx, cy, r: POINT_RADIUS, fill: color, 'data-series': series.name };
+    return el(
+      'circle',
+      { ...attributes, 'data-x': String(p.x), 'data-y': String(p.y) },
+      el('title', {}, tip),
     );
-  }
-  out.push('</g>');
-  return out;
+  });
+  return [el('g', { 'data-series': series.name }, ['', line, ...markers, ''].join('\n'))];
 }
 
 /** The legend: a colour swatch and the name of each series, right of the plot area. */
 function drawLegend(series: readonly PlotSeries[], box: Box): string[] {
-  const left = box.left + box.width + 16;
+  const left = box.left + box.width + LEGEND_GAP;
   return series.map((s, i) => {
     const top = box.top + i * LEGEND_ROW;
-    const color = PALETTE[i % PALETTE.length];
-    return `<g class="legend"><rect x="${left}" y="${top}" width="12" height="12" fill="${color}"/><text x="${left + 18}" y="${top + 10}">${escapeXml(s.name)}</text></g>`;
+    const swatch = el('rect', { x: left, y: top, width: SWATCH, height: SWATCH, fill: colorOf(i) });
+    const name = el('text', { x: left + SWATCH + 6, y: top + SWATCH - 2 }, escapeXml(s.name));
+    return el('g', { class: 'legend' }, swatch + name);
   });
+}
+
+/** The colour of series `i`. */
+function colorOf(i: number): string {
+  return PALETTE[i % PALETTE.length];
 }
 
 /** Renders the series as a standalone SVG document. */
@@ -208,17 +239,18 @@ export function lineChartSvg(series: readonly PlotSeries[], options: PlotOptions
   const yAxis = linearAxis(Math.min(...ys), Math.max(...ys));
   const title = escapeXml(options.title ?? '');
 
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<title>${title}</title>`,
-    `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="${box.left}" y="24" font-size="14" font-weight="bold">${title}</text>`,
-    ...drawAxes(xAxis, yAxis, box, options),
-    ...series.flatMap((s, i) => drawSeries(s, PALETTE[i % PALETTE.length], xAxis, yAxis, box)),
+  const body = [
+    el('title', {}, title),
+    el('rect', { width, height, fill: '#fff' }),
+    el('text', { x: box.left, y: 24, 'font-size': 14, 'font-weight': 'bold' }, title),
+    ...drawAxes(xAxis, yAxis, box),
+    ...drawLabels(box, options),
+    ...series.flatMap((s, i) => drawSeries(s, colorOf(i), xAxis, yAxis, box)),
     ...drawLegend(series, box),
-    '</svg>',
-    '',
-  ].join('\n');
+  ];
+  const root = { xmlns: SVG_NAMESPACE, width, height, viewBox: `0 0 ${width} ${height}` };
+  const font = { 'font-family': 'sans-serif', 'font-size': 12 };
+  return `${el('svg', { ...root, ...font }, ['', ...body, ''].join('\n'))}\n`;
 }
 
 /** Result fields that can be plotted. */

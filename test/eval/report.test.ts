@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { RankedHit } from '../../src/eval/metrics.js';
 import {
@@ -130,4 +131,11 @@ describe('formatting', () => {
     assert.match(text, /^latency p95 \(ms\) +38\.5$/m);
     assert.match(text, /^queries\/s \(1 thread\) +40$/m);
   });
+});
+
+it("docs/evaluation.md documents every field of the result', () => {
+  const docs = readFileSync(new URL('../../docs/evaluation.md', import.meta.url), 'utf8');
+  for (const field of Object.keys(computeEvalResult(INPUT))) {
+    assert.match(docs, new RegExp(`^\\| \`${field}\` \\|`, 'm'), `no table row for ${field}`);
+  }
 });

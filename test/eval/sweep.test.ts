@@ -116,8 +116,9 @@ describe('SVG plots', () => {
       [...text.matchAll(/<text x="[\d.]+" y="[\d.]+" text-anchor="middle">([\d.]+)</g)].map((m) =>
         Number(m[1]),
       );
-    // x from 2.5 to 16: rough step 13.5 / 6 = 2.25; the smallest of 1, 2, 5, 10 (x 10^0) at
-    // least that is 5; the axis widens to whole steps, floor(2.5 / 5) = 0 to ceil(16 / 5) = 4.
+    // x from 2.5 to 16, padded by 4% of 13.5 = 0.54 on each side: 1.96 to 16.54. Rough step
+    // 14.58 / 6 = 2.43; the smallest of 1, 2, 5, 10 (x 10^0) at least that is 5; the axis widens
+    // to whole steps, floor(1.96 / 5) = 0 to ceil(16.54 / 5) = 4 steps: 0 to 20.
     assert.deepEqual(ticks(svg), [0, 5, 10, 15, 20]);
     // Log: decades 10^0 (below 2.5) to 10^2 (above 16), ticks at 1, 2 and 5 of each.
     const log = sweepSvg(POINTS, { logX: true });
