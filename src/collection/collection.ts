@@ -13,7 +13,7 @@
  * never wait for them and see each write entirely or not at all. See docs/collection.md.
  */
 import { bytesPerToken, encodeTokens } from '../chamfer/encode.js';
-import type { Precision } from '../chamfer/precision.js';
+import type { EncodedTokens, Precision } from '../chamfer/precision.js';
 import { DEFAULTS } from '../defaults.js';
 import { invalidArgument, MuveraError } from '../errors.js';
 import type { CandidateIndex } from '../index/types.js';
@@ -245,6 +245,9 @@ export class Collection implements CollectionApi {
       fde: this.#fde.config,
       generation: this.#storage.generation,
       logBytes: this.#storage.logBytes(),
+      memoryBytes:
+        this.#state.tokens * bytesPerToken(this.dim, this.precision) +
+        this.#state.candidateIndex.stats().memoryBytes,
     };
   }
 
@@ -394,7 +397,12 @@ function toRecord(
   precision: Precision,
 ): DocRecord {
   const { tokens, ...rest } = doc;
-  return { ...rest, key, tokens: encodeTokens(tokens, dim, precision) };
+  // NOTE: validation already copied float32 rows, so they are stored as they are.
+  const stored: EncodedTokens =
+    precision === 'float32'
+      ? { precision, dim, numTokens: doc.numTokens, values: tokens }
+      : encodeTokens(tokens, dim, precision);
+  return { ...rest, key, tokens: stored };
 }
 
 /** The log form of a record: float32 rows of the stored values. */

@@ -145,6 +145,8 @@ export interface CollectionStats {
   generation?: number;
   /** Bytes in the write-ahead log not yet folded into a checkpoint (embedded backend). */
   logBytes?: number;
+  /** Estimated memory of stored tokens plus the candidate index (embedded backend). */
+  memoryBytes?: number;
 }
 
 /** What every collection backend offers. */

@@ -8,7 +8,7 @@
  */
 import { DEFAULTS } from '../defaults.js';
 import { invalidArgument, MuveraError } from '../errors.js';
-import { isPaddingRow, validateTokenSet } from '../tokens/token-set.js';
+import { validateTokenSet } from '../tokens/token-set.js';
 import type {
   DocumentInput,
   Metadata,
@@ -155,17 +155,48 @@ function checkSpans(
   return out;
 }
 
-/** Drops padding rows; returns the packed rows and the indices of the kept ones. */
-function dropPadding(tokens: Float32Array, dim: number): { rows: Float32Array; kept: number[] } {
-  const numRows = tokens.length / dim;
+/**
+ * One pass over a token set (numRows x dim): the non-padding rows, or null when any value is
+ * not finite (the caller then lets `validateTokenSet` name the culprit). `v - v` is 0 exactly
+ * for finite `v`, so one subtraction tests NaN and both infinities.
+ */
+function scanRows(tokens: Float32Array, dim: number): number[] | null {
   const kept: number[] = [];
-  for (let row = 0; row < numRows; row++) if (!isPaddingRow(tokens, row, dim)) kept.push(row);
-  if (kept.length === numRows) return { rows: tokens.slice(), kept };
+  const numRows = tokens.length / dim;
+  for (let row = 0; row < numRows; row++) {
+    let zero = true;
+    for (let i = row * dim, end = i + dim; i < end; i++) {
+      const value = tokens[i];
+      if (value - value !== 0) return null;
+      if (value !== 0) zero = false;
+    }
+    if (!zero) kept.push(row);
+  }
+  return kept;
+}
+
+/**
+ * Validates a token set and returns a copy without its padding rows, the caller's row number of
+ * each kept row, and the row count. Errors as `validateTokenSet` (which runs only on failure).
+ */
+function checkedRows(
+  tokens: unknown,
+  dim: number,
+  name: string,
+): { rows: Float32Array; kept: number[]; numRows: number } {
+  const valid = tokens instanceof Float32Array && tokens.length % dim === 0;
+  const kept = valid ? scanRows(tokens, dim) : null;
+  if (!valid || kept === null || kept.length === 0) {
+    validateTokenSet(tokens, dim, name);
+    throw new MuveraError('internal', `${name} failed a check that validateTokenSet passed`);
+  }
+  const numRows = tokens.length / dim;
+  if (kept.length === numRows) return { rows: tokens.slice(), kept, numRows };
   const rows = new Float32Array(kept.length * dim);
   kept.forEach((row, i) => {
     rows.set(tokens.subarray(row * dim, (row + 1) * dim), i * dim);
   });
-  return { rows, kept };
+  return { rows, kept, numRows };
 }
 
 /** Validates and normalises one document; `name` is e.g. `docs[4]`. */
@@ -173,21 +204,20 @@ export function checkDocument(doc: unknown, dim: number, name: string): CleanDoc
   if (!isPlainObject(doc)) throw invalidArgument(name, 'an object { id, tokens, ... }', doc);
   const input = doc as unknown as DocumentInput;
   const id = checkId(input.id, `${name}.id`);
-  const info = validateTokenSet(input.tokens, dim, `${name}.tokens`);
-  if (info.numTokens > DEFAULTS.collection.maxTokensPerDocument) {
-    throw new MuveraError('limit-exceeded', `${name}.tokens has ${info.numTokens} rows`, {
+  const { rows, kept, numRows } = checkedRows(input.tokens, dim, `${name}.tokens`);
+  if (numRows > DEFAULTS.collection.maxTokensPerDocument) {
+    throw new MuveraError('limit-exceeded', `${name}.tokens has ${numRows} rows`, {
       parameter: `${name}.tokens`,
       expected: `at most ${DEFAULTS.collection.maxTokensPerDocument} rows`,
-      actual: info.numTokens,
+      actual: numRows,
     });
   }
-  const { rows, kept } = dropPadding(input.tokens, dim);
   const clean: CleanDocument = { id, tokens: rows, numTokens: kept.length };
   if (input.metadata !== undefined)
     clean.metadata = checkMetadata(input.metadata, `${name}.metadata`);
   if (input.text !== undefined) clean.text = checkText(input.text, `${name}.text`);
   if (input.spans !== undefined) {
-    clean.spans = checkSpans(input.spans, info.numTokens, kept, clean.text, `${name}.spans`);
+    clean.spans = checkSpans(input.spans, numRows, kept, clean.text, `${name}.spans`);
   }
   return clean;
 }
@@ -293,13 +323,13 @@ export function checkQuery(
   dim: number,
   name = 'query',
 ): { rows: Float32Array; kept: number[] } {
-  const info = validateTokenSet(query, dim, name);
-  if (info.numTokens > DEFAULTS.search.maxQueryTokens) {
-    throw new MuveraError('limit-exceeded', `${name} has ${info.numTokens} token rows`, {
+  const { rows, kept, numRows } = checkedRows(query, dim, name);
+  if (numRows > DEFAULTS.search.maxQueryTokens) {
+    throw new MuveraError('limit-exceeded', `${name} has ${numRows} token rows`, {
       parameter: name,
       expected: `at most ${DEFAULTS.search.maxQueryTokens}`,
-      actual: info.numTokens,
+      actual: numRows,
     });
   }
-  return dropPadding(query as Float32Array, dim);
+  return { rows, kept };
 }
