@@ -59,22 +59,32 @@ function highlightPieces(text, matches) {
   return pieces;
 }
 
-function renderText(text, matches) {
-  const paragraph = document.createElement('p');
-  paragraph.className = 'text';
-  for (const piece of highlightPieces(text, matches)) {
+/** Appends the pieces of `text` within [from, to) to `element`, matched words as <mark>. */
+function appendPieces(element, pieces, from, to) {
+  let at = 0;
+  for (const piece of pieces) {
+    const start = at;
+    at += piece.text.length;
+    const text = piece.text.slice(Math.max(from - start, 0), Math.max(to - start, 0));
+    if (text === '') continue;
     if (!piece.match) {
-      paragraph.append(piece.text);
+      element.append(text);
       continue;
     }
     const mark = document.createElement('mark');
-    mark.textContent = piece.text;
-    const strength = Math.max(0, Math.min(1, piece.match.score));
+    mark.textContent = text;
+    // Squaring keeps weak neighbours faint and exact word matches bright.
+    const strength = Math.max(0, Math.min(1, piece.match.score)) ** 2;
     mark.style.setProperty('--strength', strength.toFixed(2));
     mark.title = `matches query word "${piece.match.queryText ?? piece.match.queryToken}" (${piece.match.score.toFixed(3)})`;
-    paragraph.append(mark);
+    element.append(mark);
   }
-  return paragraph;
+}
+
+/** Length of the title line the indexer puts before the text (`title + "\n" + text`), or 0. */
+function titleLength(hit) {
+  const title = hit.metadata?.title;
+  return typeof title === 'string' && hit.text?.startsWith(`${title}\n`) ? title.length : 0;
 }
 
 function renderMatches(matches) {
@@ -95,17 +105,33 @@ function renderHit(hit, rank) {
   item.className = 'hit';
   const head = document.createElement('div');
   head.className = 'hit-head';
-  const title = hit.metadata?.title ? String(hit.metadata.title) : hit.id;
   head.innerHTML =
     '<span class="rank"></span><span class="title"></span><span class="id"></span><span class="score"></span>';
   head.querySelector('.rank').textContent = `${rank}.`;
-  head.querySelector('.title').textContent = title;
   head.querySelector('.id').textContent = hit.id;
   head.querySelector('.score').textContent = hit.score.toFixed(4);
   item.append(head);
-  if (hit.text !== undefined) item.append(renderText(hit.text, hit.matches));
+
+  const text = hit.text ?? '';
+  const pieces = highlightPieces(text, hit.matches);
+  const split = titleLength(hit);
+  if (split > 0) appendPieces(head.querySelector('.title'), pieces, 0, split);
+  else head.querySelector('.title').textContent = hit.id;
+  if (text.length > split) {
+    const body = document.createElement('p');
+    body.className = 'text';
+    body.title = 'Click to show all of it';
+    body.addEventListener('click', () => body.classList.toggle('expanded'));
+    appendPieces(body, pieces, split === 0 ? 0 : split + 1, text.length);
+    item.append(body);
+  }
   if (hit.matches) item.append(renderMatches(hit.matches));
   return item;
+}
+
+/** Milliseconds with two decimals below 1 ms, one above. */
+function ms(value) {
+  return `${value.toFixed(value < 1 ? 2 : 1)} ms`;
 }
 
 function renderStats(stats, query) {
@@ -115,10 +141,10 @@ function renderStats(stats, query) {
     ['query tokens', `${stats.queryTokens}${query ? ` (${query.tokens.join(' ')})` : ''}`],
     ['candidates', stats.candidatesFetched],
     ['exact scorings', stats.exactScorings],
-    ['encode', `${t.encodeMs.toFixed(1)} ms`],
-    ['candidates stage', `${t.candidatesMs.toFixed(1)} ms`],
-    ['re-rank', `${t.rerankMs.toFixed(1)} ms`],
-    ['total', `${t.totalMs.toFixed(1)} ms`],
+    ['encode', ms(t.encodeMs)],
+    ['candidates stage', ms(t.candidatesMs)],
+    ['re-rank', ms(t.rerankMs)],
+    ['total', ms(t.totalMs)],
   ];
   const section = $('stats');
   section.replaceChildren(
