@@ -70,7 +70,7 @@ export class EncodePass {
     this.outputDim = outputDimensionOf(config);
     this.projection = config.projection;
     this.simhash = simhashMatrix(config);
-    this.product = productKernel();
+    this.product = productKernel(config.dim);
     this.dense =
       config.projection === 'dense' ? splitRepetitions(denseProjection(config), config) : [];
     this.sparse = config.projection === 'sparse' ? splitSparse(config) : [];

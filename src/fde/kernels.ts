@@ -21,18 +21,28 @@ export type ProductKernel = (
   out: Float32Array,
 ) => void;
 
-let product: ProductKernel | undefined;
+/**
+ * Widest rows sent to the WebAssembly kernel. Its staging areas are sized for thousands of rows
+ * of `dim` floats, and the module's memory cannot grow past 4 GiB, so very wide token rows (far
+ * beyond any embedding model) take the TypeScript path: a per-config choice, so still
+ * deterministic.
+ */
+export const MAX_WASM_DIM = 4096;
 
-/** The product kernel of this thread: WebAssembly SIMD when it loads, else {@link dotRows}. */
-export function productKernel(): ProductKernel {
-  if (product) return product;
-  try {
-    const wasm = loadWasmKernel();
-    product = (a, aRows, b, bRows, dim, out) => wasm.dotProducts(a, aRows, b, bRows, dim, out);
-  } catch {
-    product = dotRows;
+let wasmProduct: ProductKernel | null | undefined;
+
+/** The product kernel for rows of `dim` values: WebAssembly SIMD when it loads, else dotRows. */
+export function productKernel(dim: number): ProductKernel {
+  if (dim > MAX_WASM_DIM) return dotRows;
+  if (wasmProduct === undefined) {
+    try {
+      const wasm = loadWasmKernel();
+      wasmProduct = (a, aRows, b, bRows, d, out) => wasm.dotProducts(a, aRows, b, bRows, d, out);
+    } catch {
+      wasmProduct = null;
+    }
   }
-  return product;
+  return wasmProduct ?? dotRows;
 }
 
 /** Rows of a and of b in one register block (measured fastest of 4x2, 2x4 and 4x4 in V8). */
