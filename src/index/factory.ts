@@ -55,6 +55,11 @@ export interface DeserializeOptions {
   dimensions?: number;
   /** HNSW native threads (not stored); default `DEFAULTS.index.hnsw.threads`. */
   threads?: number;
+  /**
+   * HNSW only: search with this beam width instead of the stored one (usearch fixes it when an
+   * index is built or loaded, so loading is the way to change it). Ignored by other kinds.
+   */
+  expansionSearch?: number;
 }
 
 /**
@@ -78,7 +83,10 @@ export function deserializeCandidateIndex(
   }
   switch (header.kind) {
     case 'hnsw':
-      return HnswIndex.fromPayload(header, payload, { threads: expect.threads });
+      return HnswIndex.fromPayload(header, payload, {
+        threads: expect.threads,
+        expansionSearch: expect.expansionSearch,
+      });
     case 'flat':
       return FlatIndex.fromPayload(header, payload);
     case 'pq':

@@ -17,9 +17,10 @@
  * exactly those of inner product on x, for any m; m only decides how well the graph navigates.
  * Measure recall against `flat` (bench/index-build-search.ts); do not trust `expansionSearch`.
  *
- * NOTE: usearch 2.25's JavaScript binding fixes `expansionSearch` at construction and has no
- * filtered search, so a filter is applied by over-fetching (see {@link HnswIndex.search}), and a
- * larger `count` is the way to search wider on one call: usearch explores max(ef, count).
+ * NOTE: usearch 2.25's JavaScript binding fixes `expansionSearch` when an index is built or
+ * loaded (so `deserializeCandidateIndex(bytes, { expansionSearch })` changes it) and has no
+ * filtered search, so a filter is applied by over-fetching (see {@link HnswIndex.search}). A
+ * larger `count` searches wider on one call: usearch explores max(expansionSearch, count).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -226,10 +227,12 @@ export class HnswIndex implements CandidateIndex {
   static fromPayload(
     header: EnvelopeHeader,
     payload: Uint8Array,
-    runtime: Pick<HnswOptions, 'threads'> = {},
+    runtime: Pick<HnswOptions, 'threads' | 'expansionSearch'> = {},
   ): HnswIndex {
     const { hasMean, ...params } = header.params;
-    const index = new HnswIndex(header.dimensions, { ...params, ...runtime });
+    const expansionSearch = runtime.expansionSearch ?? params.expansionSearch;
+    const options = { ...params, threads: runtime.threads, expansionSearch };
+    const index = new HnswIndex(header.dimensions, options as HnswOptions);
     const reader = new SectionReader(payload);
     if (hasMean === true) index.#mean = reader.read(Float32Array, header.dimensions);
     const native = reader.rest();

@@ -70,3 +70,25 @@ it('hnsw rejects unknown options and bad values with invalid-argument', () => {
     assert.throws(() => new HnswIndex(8, options as never), { code: 'invalid-argument' });
   }
 });
+
+it('hnsw takes a new expansionSearch when loaded, and a wider beam does not lose recall', () => {
+  const dim = 48;
+  const data = vectors(2000, dim, 30);
+  const keys = Array.from({ length: 2000 }, (_, i) => i);
+  const narrow = new HnswIndex(dim, { connectivity: 4, expansionAdd: 16, expansionSearch: 10 });
+  narrow.add(keys, data);
+  const wide = deserializeCandidateIndex(narrow.serialize(), { expansionSearch: 400 });
+  assert.equal(wide.stats().params.expansionSearch, 400);
+
+  const recall = (index: typeof wide) => {
+    let hits = 0;
+    for (let q = 0; q < 20; q++) {
+      const query = vectors(1, dim, 100 + q);
+      const truth = new Set(bruteForce(data, keys, query, 10).keys);
+      hits += index.search(query, 10).keys.filter((key) => truth.has(key)).length;
+    }
+    return hits / 200;
+  };
+  assert.ok(recall(wide) >= recall(narrow));
+  assert.ok(recall(wide) >= 0.9, `recall ${recall(wide)}`);
+});
