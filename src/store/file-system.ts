@@ -70,6 +70,8 @@ export interface FileSystem {
   readFile(path: string, maxBytes: number): Uint8Array;
   /** Atomically replaces `to` with `from`. Durable after `syncDir` of the directory. Mutating. */
   rename(from: string, to: string): void;
+  /** Adds `to` as a second name of file `from`; `already-exists` when `to` exists. Mutating. */
+  link(from: string, to: string): void;
   /** Removes a file name. Durable after `syncDir`. Mutating. */
   unlink(path: string): void;
   /** Creates a directory and missing parents; no error when it exists. Mutating. */
@@ -208,6 +210,10 @@ export class NodeFileSystem implements FileSystem {
 
   rename(from: string, to: string): void {
     attempt('rename', from, () => nodeFs.renameSync(from, to));
+  }
+
+  link(from: string, to: string): void {
+    attempt('link', to, () => nodeFs.linkSync(from, to));
   }
 
   unlink(path: string): void {

@@ -31,6 +31,7 @@ export type MutationKind =
   | 'sync'
   | 'datasync'
   | 'rename'
+  | 'link'
   | 'unlink'
   | 'mkdir'
   | 'syncDir';
@@ -197,6 +198,24 @@ export class MemoryFileSystem implements FileSystem {
     });
   }
 
+  link(from: string, to: string): void {
+    const source = posix.resolve(from);
+    const target = posix.resolve(to);
+    this.beforeRead(source);
+    const entry = this.names.get(source);
+    if (entry === undefined || entry === 'dir') throw notFound('link', source);
+    if (this.names.has(target)) {
+      throw new MuveraError('already-exists', `link of ${target} failed with EEXIST`, {
+        file: target,
+        actual: 'EEXIST',
+      });
+    }
+    this.requireDir(dirname(target), 'link');
+    this.beforeMutation('link', target);
+    this.names.set(target, entry);
+    this.changeNames([dirname(target)], (names) => names.set(target, entry));
+  }
+
   unlink(path: string): void {
     const full = posix.resolve(path);
     this.beforeRead(full);
@@ -317,6 +336,8 @@ export class MemoryFileSystem implements FileSystem {
       let copy = built.get(entry);
       if (copy === undefined) {
         copy = inodeFrom(lostPowerContent(entry, options, random));
+        // NOTE: a power loss and restart take longer than any staleness grace period.
+        copy.mtimeMs = 0;
         built.set(entry, copy);
       }
       image.names.set(path, copy);

@@ -1,8 +1,10 @@
 /**
  * The write lock of a collection directory: at most one writing process at a time.
  *
- * Node has no flock, so the lock is a file, `LOCK`, created with O_EXCL and holding its owner as
- * JSON: pid, host name, a random token, and on Linux the boot id and the process start time. A
+ * Node has no flock, so the lock is a file, `LOCK`, holding its owner as JSON (pid, host name, a
+ * random token, and on Linux the boot id and the process start time), written to a temp file and
+ * hard-linked into place, which fails when `LOCK` exists (as O_EXCL would, without a window in
+ * which `LOCK` exists but is still empty). A
  * second writer finds the file and checks the owner: a live owner means `locked`; a dead one
  * means the lock is stale and is taken over at once (a killed holder frees the lock as soon as
  * the kernel has reaped it, well within a second). Dead means: no such pid, a zombie, another
@@ -20,7 +22,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { posix } from 'node:path';
 import { MuveraError } from '../errors.js';
-import type { FileSystem } from './file-system.js';
+import { type FileSystem, writeNewFile } from './file-system.js';
+import { TEMP_SUFFIX } from './manifest.js';
 
 /** The lock file's name in a collection directory. */
 export const LOCK_FILE = 'LOCK';
@@ -143,21 +146,31 @@ function currentOwner(): LockOwner {
   return owner;
 }
 
-/** Creates the file with O_EXCL; false when it exists. */
+/**
+ * Creates `path` holding `content`, atomically: the content goes to a unique temp file that is
+ * then hard-linked to `path` (link fails when `path` exists), so no reader ever sees an empty
+ * lock. False when `path` exists.
+ */
 function tryCreate(fs: FileSystem, path: string, content: Uint8Array): boolean {
-  let handle: ReturnType<FileSystem['open']>;
+  const temp = `${path}.${randomBytes(TOKEN_BYTES).toString('hex')}${TEMP_SUFFIX}`;
   try {
-    handle = fs.open(path, 'create');
+    writeNewFile(fs, temp, content, false);
+    return tryLink(fs, temp, path);
+  } finally {
+    removeQuietly(fs, temp);
+  }
+}
+
+/** Links `temp` to `path`; false when `path` exists or `temp` was removed by a writer's cleanup. */
+function tryLink(fs: FileSystem, temp: string, path: string): boolean {
+  try {
+    fs.link(temp, path);
+    return true;
   } catch (error) {
-    if (error instanceof MuveraError && error.code === 'already-exists') return false;
+    const code = error instanceof MuveraError ? error.code : undefined;
+    if (code === 'already-exists' || code === 'not-found') return false;
     throw error;
   }
-  try {
-    handle.write(content, 0);
-  } finally {
-    handle.close();
-  }
-  return true;
 }
 
 /** The owner in a lock file: undefined when the file is gone, null when it is unreadable. */
@@ -193,7 +206,7 @@ function olderThan(fs: FileSystem, path: string, ms: number, missing: boolean): 
 /** Removes a stale `LOCK` under `LOCK.break`, only if it still names `holder`. */
 function breakStaleLock(fs: FileSystem, dir: string, path: string, holder: LockOwner | null): void {
   const breakPath = posix.join(dir, BREAK_FILE);
-  if (!tryCreate(fs, breakPath, new Uint8Array(0))) {
+  if (!tryCreateEmpty(fs, breakPath)) {
     if (olderThan(fs, breakPath, BREAK_STALE_MS, false)) unlinkIfPresent(fs, breakPath);
     return;
   }
@@ -202,6 +215,26 @@ function breakStaleLock(fs: FileSystem, dir: string, path: string, holder: LockO
     if (again !== undefined && again?.token === holder?.token) unlinkIfPresent(fs, path);
   } finally {
     unlinkIfPresent(fs, breakPath);
+  }
+}
+
+/** Best-effort removal of a temp file (the next writer's open removes leftovers). */
+function removeQuietly(fs: FileSystem, path: string): void {
+  try {
+    fs.unlink(path);
+  } catch (error) {
+    if (!(error instanceof MuveraError)) throw error;
+  }
+}
+
+/** Creates an empty file with O_EXCL; false when it exists. */
+function tryCreateEmpty(fs: FileSystem, path: string): boolean {
+  try {
+    fs.open(path, 'create').close();
+    return true;
+  } catch (error) {
+    if (error instanceof MuveraError && error.code === 'already-exists') return false;
+    throw error;
   }
 }
 

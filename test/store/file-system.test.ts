@@ -37,8 +37,13 @@ function contract(name: string, make: () => { fs: FileSystem; dir: string }) {
       fs.syncDir(join(dir, 'sub'));
       assert.deepEqual(fs.readdir(join(dir, 'sub')), ['deeper', 'x']);
       assert.ok(fs.stat(join(dir, 'sub', 'deeper')).isDirectory);
+      fs.link(join(dir, 'sub', 'x'), join(dir, 'sub', 'y'));
+      assert.throws(() => fs.link(join(dir, 'sub', 'x'), join(dir, 'sub', 'y')), {
+        code: 'already-exists',
+      });
       fs.unlink(join(dir, 'sub', 'x'));
       assert.equal(fs.exists(join(dir, 'sub', 'x')), false);
+      assert.equal(fs.stat(join(dir, 'sub', 'y')).size, 0);
     });
 
     it('maps missing and existing files to typed errors', () => {
