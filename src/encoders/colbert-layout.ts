@@ -49,8 +49,8 @@ export interface LayoutRules {
   documentLength: number;
   skiplistIds: ReadonlySet<number>;
   attendToExpansionTokens: boolean;
-  /** Special-token spellings kept as plain text when they occur in the input. */
-  literals: string[];
+  /** Matches special-token spellings in input text (kept as plain text), or null for none. */
+  literals: RegExp | null;
 }
 
 /** The ColBERT settings a layout reads (see src/encoders/colbert-config.ts). */
@@ -98,7 +98,7 @@ export function layoutRules(tokenizer: LayoutTokenizer, settings: LayoutSettings
     documentLength: settings.documentLength,
     skiplistIds,
     attendToExpansionTokens: settings.attendToExpansionTokens,
-    literals: [...new Set(literals)].sort((a, b) => b.length - a.length),
+    literals: literalPattern(literals),
   };
 }
 
@@ -193,7 +193,7 @@ function invalidLength(role: string, length: number, minimum: number): MuveraErr
 }
 
 /** Word pieces of `text` with ids and spans, special-token text kept as plain text. */
-function wordPieces(tokenizer: LayoutTokenizer, literals: string[], text: string): Piece[] {
+function wordPieces(tokenizer: LayoutTokenizer, literals: RegExp | null, text: string): Piece[] {
   const pieces: Piece[] = [];
   for (const segment of splitLiterals(text, literals)) {
     const slice = text.slice(segment.start, segment.end);
@@ -208,14 +208,20 @@ function wordPieces(tokenizer: LayoutTokenizer, literals: string[], text: string
   return pieces;
 }
 
-/** Splits `text` into plain segments and occurrences of `literals` (case-insensitive). */
-function splitLiterals(text: string, literals: string[]) {
+/** One pattern for all `literals`, longest first, ignoring case; null when there are none. */
+function literalPattern(literals: string[]): RegExp | null {
+  const unique = [...new Set(literals)].sort((a, b) => b.length - a.length);
+  if (unique.length === 0) return null;
+  const escaped = unique.map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(escaped.join('|'), 'gi');
+}
+
+/** Splits `text` into plain segments and matches of `literals`. */
+function splitLiterals(text: string, literals: RegExp | null) {
+  if (!literals) return [{ start: 0, end: text.length, literal: false }];
   const segments: { start: number; end: number; literal: boolean }[] = [];
-  if (literals.length === 0) return [{ start: 0, end: text.length, literal: false }];
-  const escaped = literals.map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  const pattern = new RegExp(escaped.join('|'), 'gi');
   let at = 0;
-  for (const match of text.matchAll(pattern)) {
+  for (const match of text.matchAll(literals)) {
     const start = match.index ?? 0;
     if (start > at) segments.push({ start: at, end: start, literal: false });
     segments.push({ start, end: start + match[0].length, literal: true });

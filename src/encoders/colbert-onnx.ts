@@ -26,6 +26,7 @@ import {
   layoutText,
 } from './colbert-layout.js';
 import { type HubEnv, resolveModelSource } from './model-files.js';
+import { importOptional } from './optional-import.js';
 import type { ColbertEncoderSpec, TokenEncoder, TokenEncoding } from './types.js';
 
 /** Options of {@link ColbertOnnxEncoder.load}; defaults in `DEFAULTS.encoders.colbert`. */
@@ -71,16 +72,10 @@ const OUTPUT_NAME = 'last_hidden_state';
 
 /** Imports `@huggingface/transformers`, or throws `unavailable` saying how to install it. */
 export async function loadTransformers(): Promise<Transformers> {
-  try {
-    const specifier: string = PACKAGE;
-    return (await import(specifier)) as Transformers;
-  } catch (cause) {
-    throw new MuveraError('unavailable', `${PACKAGE} is not installed`, {
-      parameter: 'encoder',
-      cause,
-      remedy: `Install it: ONNXRUNTIME_NODE_INSTALL=skip npm install ${PACKAGE}@4.3.2`,
-    });
-  }
+  return importOptional<Transformers>(
+    PACKAGE,
+    `ONNXRUNTIME_NODE_INSTALL=skip npm install ${PACKAGE}@4.3.2`,
+  );
 }
 
 /** A ColBERT model as a {@link TokenEncoder}. Build one with {@link ColbertOnnxEncoder.load}. */
@@ -96,43 +91,42 @@ export class ColbertOnnxEncoder implements TokenEncoder {
     const settings = { ...DEFAULTS.encoders.colbert, revision: null, ...options };
     const transformers = await loadTransformers();
     const source = await resolveModelSource(model, settings.revision);
-    const loadOptions = {
+    const fromPretrained = {
       revision: settings.revision ?? undefined,
       local_files_only: source.local,
     };
+    const load = <T>(what: { from_pretrained(id: string, o: object): Promise<T> }, extra = {}) =>
+      wrapLoad(source.model, () =>
+        what.from_pretrained(source.model, { ...fromPretrained, ...extra }),
+      );
 
+    // Tokenizer and config first: the ColBERT settings need the hidden size.
     const [tokenizer, config] = await Promise.all([
-      wrapLoad(source.model, () =>
-        transformers.AutoTokenizer.from_pretrained(source.model, loadOptions),
-      ),
-      wrapLoad(source.model, () =>
-        transformers.AutoConfig.from_pretrained(source.model, loadOptions),
-      ),
+      load(transformers.AutoTokenizer),
+      load(transformers.AutoConfig),
     ]);
-    const hiddenSize = config.hidden_size ?? 0;
-    const colbert = await readColbertSettings(source, transformers.env, hiddenSize);
-    const overridden = {
-      ...colbert,
+    const colbert = await readColbertSettings(source, transformers.env, config.hidden_size ?? 0);
+    const lengths = {
       queryLength: settings.queryLength ?? colbert.queryLength,
       documentLength: settings.documentLength ?? colbert.documentLength,
     };
-    const session = await wrapLoad(source.model, () =>
-      transformers.AutoModel.from_pretrained(source.model, {
-        ...loadOptions,
-        dtype: settings.dtype,
-        device: 'cpu',
-      }),
-    );
+
+    const session = await load(transformers.AutoModel, { dtype: settings.dtype, device: 'cpu' });
     const spec: ColbertEncoderSpec = {
       kind: 'colbert',
       model: source.model,
       revision: settings.revision,
       dtype: settings.dtype,
       dim: colbert.dim,
-      queryLength: overridden.queryLength,
-      documentLength: overridden.documentLength,
+      ...lengths,
     };
-    const parts = { transformers, tokenizer, session, settings: overridden, config };
+    const parts = {
+      transformers,
+      tokenizer,
+      session,
+      settings: { ...colbert, ...lengths },
+      config,
+    };
     return new ColbertOnnxEncoder(parts, spec, settings.batchSize);
   }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ColbertOnnxEncoder, loadTransformers } from '../../src/encoders/colbert-onnx.js';
+import { importOptional } from '../../src/encoders/optional-import.js';
 import type { TokenEncoding } from '../../src/encoders/types.js';
 import { logger } from '../../src/log.js';
 import {
@@ -274,5 +275,17 @@ describe('ColbertOnnxEncoder refuses what it cannot encode correctly', () => {
     await assert.rejects(ColbertOnnxEncoder.load('/nonexistent/muvera-model'), {
       code: 'unavailable',
     });
+  });
+});
+
+describe('importOptional', () => {
+  it('throws unavailable naming the package and its install command', async () => {
+    await assert.rejects(
+      importOptional('muvera-no-such-package', 'npm install muvera-no-such-package'),
+      {
+        code: 'unavailable',
+        message: /muvera-no-such-package is not installed\. Install it: npm install/,
+      },
+    );
   });
 });
