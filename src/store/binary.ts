@@ -6,21 +6,46 @@
  * hold before anything is allocated from it, so a damaged or hostile file ends in a `corrupt-data`
  * error naming the file and the offset, never in a huge allocation or an untyped exception.
  *
- * The checksum is CRC-32 (IEEE) from `node:zlib` (hardware-assisted, several GB/s here): it catches
- * every burst error up to 32 bits and every odd number of flipped bits, which is what torn writes
- * and bit rot produce.
+ * The checksum is CRC-32 (IEEE) from `node:zlib` (hardware-assisted, several GB/s here; a
+ * table-driven fallback serves Node versions before 20.15): it catches every burst error up to
+ * 32 bits and every odd number of flipped bits, which is what torn writes and bit rot produce.
  */
 import { endianness } from 'node:os';
-import { crc32 as zlibCrc32 } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { MuveraError } from '../errors.js';
 
 /** Alignment of records and blocks in our files, so typed-array views need no copy. */
 export const ALIGNMENT = 8;
 
+/** The reflected CRC-32 (IEEE 802.3) polynomial. */
+const CRC32_POLYNOMIAL = 0xedb88320;
+let crcTable: Uint32Array | null = null;
+
+/** Table-driven CRC-32 for Node versions before 20.15, which lack `zlib.crc32`. */
+function portableCrc32(bytes: Uint8Array, previous: number): number {
+  if (crcTable === null) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? CRC32_POLYNOMIAL ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = ~previous >>> 0;
+  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return ~crc >>> 0;
+}
+
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
 /** CRC-32 of `bytes`, continuing from `previous` when given. */
 export function crc32(bytes: Uint8Array, previous = 0): number {
-  return zlibCrc32(bytes, previous) >>> 0;
+  return nativeCrc32 ? nativeCrc32(bytes, previous) >>> 0 : portableCrc32(bytes, previous);
 }
+
+/** The portable implementation, exported for the test that pins it to the native one. */
+export const crc32Portable = (bytes: Uint8Array, previous = 0): number =>
+  portableCrc32(bytes, previous);
 
 /** Rounds `n` up to a multiple of {@link ALIGNMENT}. */
 export function align(n: number): number {
