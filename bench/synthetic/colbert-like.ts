@@ -26,7 +26,6 @@
  */
 import { invalidArgument } from '../../src/errors.js';
 import {
-  addNoise,
   dot,
   fillNormal,
   MAX_NOISE_DIM,
@@ -34,6 +33,7 @@ import {
   STREAM,
   type Stream,
   stream,
+  writeNoisy,
 } from './random.js';
 
 /** Highest cosine a word may have with the mean direction (keeps the square root real). */
@@ -319,14 +319,26 @@ export class ColbertLikeCorpus {
     noise: number,
     random: Stream,
   ) {
-    const token = out.subarray(row * this.dim, (row + 1) * this.dim);
-    for (let j = 0; j < this.dim; j++) token[j] = direction[j];
-    addNoise(token, 0, this.dim, noise / Math.sqrt(this.dim), random);
+    // Shape: one row of `dim` values; three passes (write, measure, finish) for speed.
+    const { dim, mean } = this;
+    const base = row * dim;
+    writeNoisy(out, base, direction, dim, noise / Math.sqrt(dim), random);
 
+    let along = 0;
+    let squared = 0;
+    for (let j = 0; j < dim; j++) {
+      along += out[base + j] * mean[j];
+      squared += out[base + j] * out[base + j];
+    }
+
+    // The part orthogonal to the mean has squared length |x|^2 - <x, m>^2.
     // NOTE: at dim 1 nothing is orthogonal to the mean: the token is the mean direction.
-    const cosine = this.orthogonalUnit(token) ? meanCosine : 1;
-    scale(token, Math.sqrt(1 - cosine * cosine));
-    addScaled(token, this.mean, cosine);
+    const orthogonal = Math.sqrt(Math.max(0, squared - along * along));
+    const cosine = orthogonal > ORTHOGONAL_EPSILON ? meanCosine : 1;
+    const rest = orthogonal > ORTHOGONAL_EPSILON ? Math.sqrt(1 - cosine * cosine) / orthogonal : 0;
+    for (let j = 0; j < dim; j++) {
+      out[base + j] = rest * (out[base + j] - along * mean[j]) + cosine * mean[j];
+    }
   }
 
   /**

@@ -68,13 +68,17 @@ const NOISE_POOL = (() => {
   return Float32Array.from({ length: POOL_SIZE }, () => random.normal());
 })();
 
-/** Widest row {@link addNoise} serves. */
+/** Widest row {@link writeNoisy} serves. */
 export const MAX_NOISE_DIM = POOL_SIZE / 2;
 
-/** Adds `scale` times a standard normal vector to the `dim` values of `out` at `offset`. */
-export function addNoise(
+/**
+ * Writes `base` plus `scale` times a standard normal vector into the `dim` values of `out` at
+ * `offset` (`base` has at least `dim` values).
+ */
+export function writeNoisy(
   out: Float32Array,
   offset: number,
+  base: Float32Array,
   dim: number,
   scale: number,
   random: Stream,
@@ -82,7 +86,9 @@ export function addNoise(
   const a = random.below(POOL_SIZE - dim);
   const b = random.below(POOL_SIZE - dim);
   const weight = scale * Math.SQRT1_2;
-  for (let j = 0; j < dim; j++) out[offset + j] += weight * (NOISE_POOL[a + j] + NOISE_POOL[b + j]);
+  for (let j = 0; j < dim; j++) {
+    out[offset + j] = base[j] + weight * (NOISE_POOL[a + j] + NOISE_POOL[b + j]);
+  }
 }
 
 /** Fills `out` with independent standard normal values. */
