@@ -135,6 +135,8 @@ export const DEFAULTS = deepFreeze({
   eval: {
     /** Score tolerance of recall against the exact ranking; null counts set overlap only. */
     tieTolerance: 1e-6 as number | null,
+    /** Queries run untimed before an evaluation's timed run (src/eval/run.ts). */
+    warmupQueries: 5,
   },
 });
 

@@ -41,6 +41,7 @@ export {
   formatEvalJson,
   formatEvalText,
 } from './report.js';
+export { runTimedQueries, type TimedRun, type TimedRunOptions } from './run.js';
 export {
   formatSweepTable,
   parseSweep,
