@@ -26,6 +26,8 @@ export interface HubEnv {
   localModelPath: string;
   allowRemoteModels: boolean;
   remoteHost: string;
+  /** Path after the host, with `{model}` and `{revision}` placeholders. */
+  remotePathTemplate: string;
   cacheDir: string | null;
 }
 
@@ -62,8 +64,10 @@ export async function readModelFile(
 }
 
 async function download(source: ModelSource, file: string, env: HubEnv, cached: string | null) {
-  const revision = encodeURIComponent(source.revision ?? 'main');
-  const url = `${env.remoteHost.replace(/\/$/, '')}/${source.model}/resolve/${revision}/${file}`;
+  const path = env.remotePathTemplate
+    .replaceAll('{model}', source.model)
+    .replaceAll('{revision}', encodeURIComponent(source.revision ?? 'main'));
+  const url = `${env.remoteHost.replace(/\/$/, '')}/${path.replace(/^\/|\/$/g, '')}/${file}`;
   const response = await fetch(url).catch((cause) => {
     throw new MuveraError('io-error', `cannot fetch ${url}`, { file: url, cause });
   });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -275,6 +277,67 @@ describe('ColbertOnnxEncoder refuses what it cannot encode correctly', () => {
     await assert.rejects(ColbertOnnxEncoder.load('/nonexistent/muvera-model'), {
       code: 'unavailable',
     });
+  });
+});
+
+describe('ColbertOnnxEncoder loading a hub id over HTTP', () => {
+  it('downloads model and ColBERT files from env.remoteHost into env.cacheDir, then works offline', async () => {
+    const transformers = await loadTransformers();
+    const model = await writeTinyColbert();
+    const cache = mkdtempSync(join(tmpdir(), 'muvera-cache-'));
+    const requested: string[] = [];
+    const prefix = '/muvera-test/tiny-colbert/resolve/main/';
+    const server = createServer((request, response) => {
+      const path = decodeURIComponent(request.url ?? '');
+      requested.push(path);
+      const file = join(model.dir, path.slice(prefix.length));
+      if (!path.startsWith(prefix) || !existsSync(file)) {
+        response.writeHead(404).end();
+        return;
+      }
+      const body = readFileSync(file);
+      response
+        .writeHead(200, { 'content-length': body.length })
+        .end(request.method === 'HEAD' ? undefined : body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const saved = { ...transformers.env };
+    Object.assign(transformers.env, {
+      remoteHost: `http://127.0.0.1:${port}/`,
+      cacheDir: cache,
+      allowRemoteModels: true,
+      allowLocalModels: false,
+    });
+    try {
+      const encoder = await ColbertOnnxEncoder.load('muvera-test/tiny-colbert');
+      assertRowsMatch(model, await encoder.encodeDocument('hello'), [
+        '[CLS]',
+        '[unused1]',
+        'hello',
+        '[SEP]',
+      ]);
+      assert.ok(requested.some((path) => path.endsWith('1_Dense/model.safetensors')));
+      assert.ok(
+        existsSync(join(cache, 'muvera-test', 'tiny-colbert', '1_Dense', 'model.safetensors')),
+      );
+
+      Object.assign(transformers.env, { allowRemoteModels: false, allowLocalModels: true });
+      const before = requested.length;
+      const offline = await ColbertOnnxEncoder.load('muvera-test/tiny-colbert');
+      assert.equal(offline.dim, OUTPUT_DIM);
+      assert.equal(requested.length, before, 'no request once cached');
+    } finally {
+      Object.assign(transformers.env, {
+        remoteHost: saved.remoteHost,
+        cacheDir: saved.cacheDir,
+        allowRemoteModels: false,
+        allowLocalModels: saved.allowLocalModels,
+      });
+      server.close();
+      rmSync(cache, { recursive: true, force: true });
+      rmSync(model.dir, { recursive: true, force: true });
+    }
   });
 });
 
