@@ -82,9 +82,9 @@ export const DEFAULTS = deepFreeze({
     /** HNSW on usearch (src/index/hnsw.ts). */
     hnsw: {
       connectivity: 16,
-      expansionAdd: 128,
+      expansionAdd: 64,
       expansionSearch: 64,
-      precision: 'f32' as 'f32' | 'f16',
+      precision: 'f16' as 'f32' | 'f16',
       center: true,
       threads: 0,
     },

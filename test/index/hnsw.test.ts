@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+// Single-threaded inserts keep usearch's graph, and so every recall below, the same run to run.
 import { deserializeCandidateIndex } from '../../src/index/factory.js';
 import { HnswIndex } from '../../src/index/hnsw.js';
 import { bruteForce, candidateIndexContract, vectors } from './contract.js';
 
 candidateIndexContract(
   'hnsw f32',
-  (dimensions) => new HnswIndex(dimensions, { precision: 'f32' }),
+  (dimensions) => new HnswIndex(dimensions, { precision: 'f32', threads: 1 }),
   {
     scoreTolerance: 1e-5,
     recallFloor: 0.9,
@@ -15,7 +16,7 @@ candidateIndexContract(
 
 candidateIndexContract(
   'hnsw f16',
-  (dimensions) => new HnswIndex(dimensions, { precision: 'f16' }),
+  (dimensions) => new HnswIndex(dimensions, { precision: 'f16', threads: 1 }),
   {
     scoreTolerance: 2e-3,
     recallFloor: 0.9,
@@ -24,7 +25,7 @@ candidateIndexContract(
 
 candidateIndexContract(
   'hnsw f32 uncentred',
-  (dimensions) => new HnswIndex(dimensions, { center: false }),
+  (dimensions) => new HnswIndex(dimensions, { precision: 'f32', center: false, threads: 1 }),
   { scoreTolerance: 1e-5, recallFloor: 0.9 },
 );
 
@@ -34,7 +35,7 @@ it('hnsw centring keeps exact scores and reaches every vector when all share an 
   const dim = 32;
   const data = vectors(300, dim, 1).map((value, i) => value + (i % dim === 0 ? 5 : 0));
   const keys = Array.from({ length: 300 }, (_, i) => i);
-  const index = new HnswIndex(dim, { center: true });
+  const index = new HnswIndex(dim, { precision: 'f32', center: true, threads: 1 });
   index.add(keys, data);
   for (let q = 0; q < 5; q++) {
     const query = vectors(1, dim, 10 + q);
@@ -47,7 +48,7 @@ it('hnsw centring keeps exact scores and reaches every vector when all share an 
 
 it('hnsw keeps its centre through serialize, and later adds use the same centre', () => {
   const dim = 16;
-  const index = new HnswIndex(dim);
+  const index = new HnswIndex(dim, { threads: 1 });
   index.add([1, 2, 3], vectors(3, dim, 2));
   const copy = deserializeCandidateIndex(index.serialize());
   const extra = vectors(2, dim, 3);
@@ -75,7 +76,12 @@ it('hnsw takes a new expansionSearch when loaded, and a wider beam does not lose
   const dim = 48;
   const data = vectors(2000, dim, 30);
   const keys = Array.from({ length: 2000 }, (_, i) => i);
-  const narrow = new HnswIndex(dim, { connectivity: 4, expansionAdd: 16, expansionSearch: 10 });
+  const narrow = new HnswIndex(dim, {
+    connectivity: 4,
+    expansionAdd: 16,
+    expansionSearch: 10,
+    threads: 1,
+  });
   narrow.add(keys, data);
   const wide = deserializeCandidateIndex(narrow.serialize(), { expansionSearch: 400 });
   assert.equal(wide.stats().params.expansionSearch, 400);
