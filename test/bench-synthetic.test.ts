@@ -29,6 +29,12 @@ describe('ColbertLikeCorpus', () => {
     assert.equal(COLBERT_LIKE.dim, 128);
   });
 
+  it('keeps the full corpus density of topics in a slice', () => {
+    assert.equal(new ColbertLikeCorpus().numTopics, 1_000);
+    assert.equal(new ColbertLikeCorpus({ numDocuments: 1_000 }).numTopics, 10);
+    assert.equal(new ColbertLikeCorpus({ numDocuments: 20 }).numTopics, 1);
+  });
+
   it('regenerates any document alone, identical to its batch', () => {
     const corpus = new ColbertLikeCorpus({ numDocuments: 50, tokensPerDocument: 7, dim: 97 });
     const batch = corpus.documents(10, 5);

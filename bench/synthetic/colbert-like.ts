@@ -61,8 +61,12 @@ export const COLBERT_LIKE = Object.freeze({
   dim: 128,
   /** Documents of one cluster, all relevant to the queries that target it. */
   clusterSize: 3,
-  /** Topics (each with its centroid and vocabulary). */
-  numTopics: 1_000,
+  /**
+   * Documents per topic on average: the corpus has numDocuments / documentsPerTopic topics
+   * (1,000 at full size), so a slice of any size has the full corpus's structure (a query's
+   * exact top 100 is mostly its topic's documents).
+   */
+  documentsPerTopic: 100,
   /** Words in each topic's vocabulary. */
   wordsPerTopic: 64,
   /** Words in the general vocabulary shared by all topics. */
@@ -121,6 +125,7 @@ export class ColbertLikeCorpus {
   readonly params: ColbertLikeParams;
   readonly dim: number;
   readonly numClusters: number;
+  readonly numTopics: number;
   private readonly mean: Float32Array;
   private readonly background: Float32Array[];
   private readonly topics = new Map<number, Float32Array>();
@@ -134,6 +139,10 @@ export class ColbertLikeCorpus {
       throw invalidArgument('dim', `an integer from 1 to ${MAX_NOISE_DIM}`, this.dim);
     }
     this.numClusters = Math.ceil(this.params.numDocuments / this.params.clusterSize);
+    this.numTopics = Math.max(
+      1,
+      Math.round(this.params.numDocuments / this.params.documentsPerTopic),
+    );
     this.scratch = new Float32Array(this.dim);
 
     const basis = stream(this.params.seed, STREAM.basis, 0);
@@ -246,7 +255,7 @@ export class ColbertLikeCorpus {
     const random = stream(this.params.seed, STREAM.cluster, cluster);
     const { keyWordsPerCluster, wordsPerTopic } = this.params;
     const out = new Int32Array(keyWordsPerCluster + 1);
-    out[0] = random.below(this.params.numTopics);
+    out[0] = random.below(this.numTopics);
     for (let k = 1; k <= keyWordsPerCluster; k++) {
       out[k] = this.topicWordId(out[0], random.below(wordsPerTopic));
     }
