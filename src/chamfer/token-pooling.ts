@@ -25,6 +25,12 @@ export const MAX_POOLING_BLOCK = 1024;
 export interface TokenPoolingOptions {
   /** Keep about numTokens / poolFactor vectors; default `DEFAULTS.chamfer.poolFactor`. */
   poolFactor?: number;
+  /**
+   * Rescale every cluster mean to unit length (default false: plain means, as in the paper).
+   * For unit-length models (ColBERT) this keeps scores on their unpooled scale; see
+   * docs/chamfer.md for the measured effect.
+   */
+  normalize?: boolean;
 }
 
 /** A pooled document. */
@@ -122,7 +128,16 @@ class WardClustering {
   }
 }
 
-/** Pools `n` non-padding rows into `target` cluster means, appended to `out` at row `at`. */
+/** Scales each row of `rows` to unit length (zero rows stay zero). */
+function normalizeRows(rows: Float32Array, dim: number): void {
+  for (let at = 0; at < rows.length; at += dim) {
+    let norm = 0;
+    for (let j = at; j < at + dim; j++) norm += rows[j] * rows[j];
+    if (norm > 0) for (let j = at; j < at + dim; j++) rows[j] /= Math.sqrt(norm);
+  }
+}
+
+/** Pools `n` non-padding rows into `target` cluster means. */
 function poolBlock(rows: Float32Array, n: number, dim: number, target: number) {
   const clustering = new WardClustering(wardDistances(rows, n, dim), n);
   for (let clusters = n; clusters > target; clusters--) clustering.mergeClosest();
@@ -166,7 +181,9 @@ export function poolTokens(
       rows.set(tokens.subarray(block[i] * dim, (block[i] + 1) * dim), i * dim);
     }
     const target = Math.ceil(block.length / poolFactor);
-    parts.push(target === block.length ? rows : poolBlock(rows, block.length, dim, target));
+    const pooled = target === block.length ? rows : poolBlock(rows, block.length, dim, target);
+    if (options.normalize && pooled !== rows) normalizeRows(pooled, dim);
+    parts.push(pooled);
   }
 
   const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));

@@ -61,6 +61,15 @@ describe('poolTokens (token pooling)', () => {
     assert.throws(() => poolTokens(tokens, 7, { poolFactor: 0.5 }), { code: 'invalid-argument' });
   });
 
+  it('rescales cluster means to unit length on request', () => {
+    const tokens = new Float32Array([1, 0, 0.8, 0.6, 0, 1, 0.6, 0.8]);
+    const pooled = poolTokens(tokens, 2, { poolFactor: 2, normalize: true });
+    assert.equal(pooled.numTokens, 2);
+    for (let r = 0; r < 2; r++) {
+      assert.ok(Math.abs(Math.hypot(pooled.tokens[2 * r], pooled.tokens[2 * r + 1]) - 1) < 1e-6);
+    }
+  });
+
   it('keeps ColBERT document scores close at pool factor 2', () => {
     const { dim, documents, documentOffsets, queries, reference } = loadColbertFixture();
     const doc = documents.subarray(documentOffsets[3] * dim, documentOffsets[4] * dim);
