@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { isMuveraError } from '../../src/errors.js';
+import { FaultFileSystem } from '../../src/store/fault-file-system.js';
 import { NodeFileSystem } from '../../src/store/file-system.js';
 import { MemoryFileSystem } from '../../src/store/memory-file-system.js';
 import {
@@ -83,6 +85,26 @@ describe('write lock', () => {
     const lock = acquireWriteLock(fs, dir, { isAlive: () => false });
     assert.equal(fs.exists(join(dir, BREAK_FILE)), false);
     lock.release();
+  });
+
+  it('answers an I/O error at any call of a takeover with a typed error', () => {
+    const takeover = (fs: FaultFileSystem) => acquireWriteLock(fs, '/', { isAlive: () => false });
+    const count = new FaultFileSystem();
+    acquireWriteLock(count, '/');
+    const before = count.mutations;
+    takeover(count);
+    for (let n = before + 1; n <= count.mutations; n++) {
+      for (const failWith of ['EIO', 'ENOSPC'] as const) {
+        const fs = new FaultFileSystem();
+        acquireWriteLock(fs, '/');
+        fs.arm({ failAt: n, failWith });
+        try {
+          takeover(fs).release();
+        } catch (error) {
+          assert.ok(isMuveraError(error, 'io-error'), `${failWith} at ${n}: ${String(error)}`);
+        }
+      }
+    }
   });
 
   it('goes to a new writer as soon as the holding process is killed with SIGKILL', async (t) => {
