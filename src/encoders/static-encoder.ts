@@ -15,7 +15,7 @@
  */
 import { resolve } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
-import { MuveraError } from '../errors.js';
+import { invalidArgument, MuveraError } from '../errors.js';
 import { logger } from '../log.js';
 import { ENGLISH_STOP_WORDS } from './stop-words.js';
 import type { StaticEncoderSpec, TokenEncoder, TokenEncoding, TokenInfo } from './types.js';
@@ -24,8 +24,8 @@ import { readWordVectors, type WordVectors } from './word-vectors.js';
 
 /** Options of {@link StaticTokenEncoder}; defaults in `DEFAULTS.encoders.static`. */
 export interface StaticEncoderOptions {
-  /** Stop-word list to remove, or null to keep every word. */
-  stopWords?: 'english' | null;
+  /** Stop words to remove: `'english'` (the project's list), your own lower-case words, or null. */
+  stopWords?: 'english' | readonly string[] | null;
   /** Keep each word once per document. */
   uniqueDocumentTokens?: boolean;
   /** Keep each word once per query. */
@@ -58,13 +58,16 @@ export class StaticTokenEncoder implements TokenEncoder {
       if (!this.index.has(word) && !isZeroRow(this.vectors, row, table.dim))
         this.index.set(word, row);
     });
-    this.stopWords = settings.stopWords === 'english' ? ENGLISH_STOP_WORDS : new Set();
+    this.stopWords = stopWordSet(settings.stopWords);
     this.spec = {
       kind: 'static',
       path,
       dim: table.dim,
       vocabSize: table.words.length,
-      stopWords: settings.stopWords,
+      stopWords:
+        typeof settings.stopWords === 'string' || settings.stopWords === null
+          ? settings.stopWords
+          : [...this.stopWords],
       uniqueDocumentTokens: settings.uniqueDocumentTokens,
       uniqueQueryTokens: settings.uniqueQueryTokens,
       normalize: settings.normalize,
@@ -132,6 +135,15 @@ export class StaticTokenEncoder implements TokenEncoder {
       logger.debug(`static encoder: ${outOfVocabulary} words out of vocabulary`);
     return { rows, tokens };
   }
+}
+
+function stopWordSet(stopWords: 'english' | readonly string[] | null): ReadonlySet<string> {
+  if (stopWords === 'english') return ENGLISH_STOP_WORDS;
+  if (stopWords === null) return new Set();
+  if (!Array.isArray(stopWords) || stopWords.some((word) => typeof word !== 'string')) {
+    throw invalidArgument('options.stopWords', '"english", null or an array of words', stopWords);
+  }
+  return new Set(stopWords.map((word) => word.toLowerCase()));
 }
 
 function isZeroRow(data: Float32Array, row: number, dim: number): boolean {

@@ -42,8 +42,8 @@ export interface StaticEncoderSpec {
   path: string;
   dim: number;
   vocabSize: number;
-  /** Stop-word list removed from queries and documents, or null for none. */
-  stopWords: 'english' | null;
+  /** Stop words removed from queries and documents: the project's list, a custom list, or none. */
+  stopWords: 'english' | string[] | null;
   /** Keep each word once per document (queries keep repeats unless `uniqueQueryTokens`). */
   uniqueDocumentTokens: boolean;
   uniqueQueryTokens: boolean;

@@ -78,6 +78,22 @@ describe('StaticTokenEncoder', () => {
     assert.deepEqual(words(await flipped.encodeQuery(text)), ['cell', 'protein']);
   });
 
+  it('removes a custom stop-word list, recorded in the spec', async () => {
+    const encoder = await StaticTokenEncoder.load(writeVec('custom.vec', vocab, 3), {
+      stopWords: ['Cell'],
+    });
+    assert.deepEqual(words(await encoder.encodeDocument('the cell binds')), ['the', 'binds']);
+    assert.deepEqual((encoder.spec as StaticEncoderSpec).stopWords, ['cell']);
+    await assert.rejects(
+      StaticTokenEncoder.load(writeVec('bad-stop.vec', vocab, 3), {
+        stopWords: 'french' as 'english',
+      }),
+      {
+        code: 'invalid-argument',
+      },
+    );
+  });
+
   it('keeps raw lengths when normalize is off and works at dim 1 and 97', async () => {
     const raw = await StaticTokenEncoder.load(writeVec('c.vec', vocab, 97), { normalize: false });
     const doc = await raw.encodeDocument('protein binds');
