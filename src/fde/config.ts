@@ -24,9 +24,8 @@ export const MAX_SIMHASH_PROJECTIONS = 30;
 export const MAX_FDE_DIMENSION = 2 ** 21;
 
 /**
- * Cap on any one working matrix, in values: the fused SimHash matrix (R * k * dim), the dense
- * projection (R * d_proj * dim) and one repetition's partition sums (2^k * dim). 2^24 values are
- * 128 MiB as float64.
+ * Cap on each random matrix, in values: the SimHash directions (R * k * dim) and the dense or
+ * sparse projection written as rows (R * d_proj * dim). 2^24 float32 values are 64 MiB.
  */
 export const MAX_MATRIX_VALUES = 2 ** 24;
 
@@ -226,7 +225,6 @@ function seedOf(value: unknown): number {
 }
 
 function checkCaps(config: FdeConfig): void {
-  const partitions = 2 ** config.numSimhashProjections;
   const dProj = effectiveProjectionDimension(config);
   limit('R * 2^k * projection dimension', fdeDimension(config), MAX_FDE_DIMENSION);
   if (config.finalProjectionDimension !== null) {
@@ -234,10 +232,9 @@ function checkCaps(config: FdeConfig): void {
   }
   const simhashValues = config.numRepetitions * config.numSimhashProjections * config.dim;
   limit('SimHash matrix size R * k * dim', simhashValues, MAX_MATRIX_VALUES);
-  limit('partition sums 2^k * dim', partitions * config.dim, MAX_MATRIX_VALUES);
-  if (config.projection === 'dense') {
-    const denseValues = config.numRepetitions * dProj * config.dim;
-    limit('dense projection size R * projectionDimension * dim', denseValues, MAX_MATRIX_VALUES);
+  if (config.projection !== 'identity') {
+    const projectionValues = config.numRepetitions * dProj * config.dim;
+    limit('projection size R * projectionDimension * dim', projectionValues, MAX_MATRIX_VALUES);
   }
 }
 

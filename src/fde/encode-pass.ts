@@ -4,33 +4,27 @@
  * MUVERA (Jayaram et al., NeurIPS 2024, arXiv 2405.19504), per repetition r:
  *   1. SimHash: a token's k sign bits against Gaussian directions pick its partition (Gray-code
  *      index, src/fde/gray-code.ts).
- *   2. Aggregate each partition: queries sum their tokens, documents average them; an empty
- *      document partition (with filling on) takes the token whose sign bits are nearest in
- *      Hamming distance.
- *   3. Project each partition's vector to d_proj (identity, dense or sparse) and write it at
- *      (r * 2^k + partition) * d_proj.
+ *   2. Project the token to d_proj (identity, dense or sparse).
+ *   3. Aggregate each partition at (r * 2^k + partition) * d_proj: queries sum their projected
+ *      tokens, documents average them; an empty document partition (with filling on) takes the
+ *      projected token whose sign bits are nearest in Hamming distance.
  * Then, optionally, count-sketch the whole vector to d_final.
  *
- * NOTE: step 3 projects each partition's aggregate rather than every token. The projections are
- * linear, so the result is the same as projecting tokens first (up to float rounding), but the
- * work is (occupied partitions) x dim x d_proj instead of (tokens) x dim x d_proj: about three
- * times less for 100-token documents at k = 5. Products (SimHash, dense projection) run on the
- * float32 SIMD kernel of src/fde/kernels.ts; sums, averages and sketches are float64, rounded to
- * float32 once at the end. Every step is deterministic, so the same input gives the same bytes in
- * every process.
+ * Implementation: steps 1 and 2 of every repetition are one matrix product per block of up to 128
+ * tokens, against the fused (R * k + R * d_proj) x dim matrix of src/fde/matrices.ts, on the
+ * WebAssembly SIMD kernel (src/fde/kernels.ts). Step 3 runs in d_proj space (R * d_proj adds per
+ * token). For filling, note that the Hamming-nearest token chosen by a scan in token order is
+ * always the first token seen with some present sign pattern, so only the projection of each
+ * partition's first token is kept: memory stays bounded by the FDE size however long the
+ * document. Sums and averages are float64, rounded to float32 once at the end; every step is
+ * deterministic, so the same input gives the same bytes in every process.
  */
 import type { FdeConfig } from './config.js';
 import { effectiveProjectionDimension, fdeDimension, outputDimensionOf } from './config.js';
 import { nearestPatternOwners, partitionSignBits } from './gray-code.js';
 import { type ProductKernel, productKernel } from './kernels.js';
-import type { BucketLists, SignedBuckets } from './matrices.js';
-import {
-  denseProjection,
-  finalSketch,
-  groupByBucket,
-  simhashMatrix,
-  sparseProjection,
-} from './matrices.js';
+import type { SignedBuckets } from './matrices.js';
+import { finalSketch, fusedMatrix } from './matrices.js';
 
 /** How a pass aggregates: the only difference between query and document encoding. */
 export interface Aggregation {
@@ -40,8 +34,11 @@ export interface Aggregation {
   fill: boolean;
 }
 
-/** Tokens hashed per SimHash product; bounds scratch memory for 100,000-token documents. */
-const TOKEN_BLOCK = 64;
+/** Tokens per matrix product at most (a typical document in one product). */
+const TOKEN_BLOCK = 128;
+
+/** Values of one block's product at most (2 MiB), so very wide fused matrices take fewer rows. */
+const MAX_BLOCK_VALUES = 2 ** 19;
 
 /** An FDE encoding pass: the matrices of one config plus scratch buffers reused across calls. */
 export class EncodePass {
@@ -52,11 +49,14 @@ export class EncodePass {
   private readonly dProj: number;
   private readonly fdeDim: number;
   private readonly outputDim: number;
-  private readonly projection: FdeConfig['projection'];
-  private readonly simhash: Float32Array;
-  private readonly dense: Float32Array[];
+  /** Columns of one product row: R * k sign values, then R * d_proj projected values. */
+  private readonly width: number;
+  /** False for the identity projection, whose projected token is the token row itself. */
+  private readonly projects: boolean;
+  /** Tokens per product: TOKEN_BLOCK, fewer when a product row is very wide. */
+  private readonly blockRows: number;
+  private readonly fused: Float32Array;
   private readonly product: ProductKernel;
-  private readonly sparse: BucketLists[];
   private readonly sketch: SignedBuckets | null;
   private readonly scratch: Scratch;
 
@@ -68,15 +68,16 @@ export class EncodePass {
     this.dProj = effectiveProjectionDimension(config);
     this.fdeDim = fdeDimension(config);
     this.outputDim = outputDimensionOf(config);
-    this.projection = config.projection;
-    this.simhash = simhashMatrix(config);
+    this.projects = config.projection !== 'identity';
+    const signColumns = this.numRepetitions * this.numBits;
+    this.width = signColumns + (this.projects ? this.numRepetitions * this.dProj : 0);
+    this.blockRows = Math.max(1, Math.min(TOKEN_BLOCK, Math.floor(MAX_BLOCK_VALUES / this.width)));
+    this.fused = fusedMatrix(config);
     this.product = productKernel(config.dim);
-    this.dense =
-      config.projection === 'dense' ? splitRepetitions(denseProjection(config), config) : [];
-    this.sparse = config.projection === 'sparse' ? splitSparse(config) : [];
     this.sketch = finalSketch(config);
-    const hashWidth = this.numRepetitions * this.numBits;
-    this.scratch = new Scratch(config.dim, this.dProj, hashWidth, this.fdeDim, this.outputDim);
+    this.scratch = new Scratch(this.numRepetitions, this.numPartitions);
+    this.scratch.reserveBlock(this.blockRows, this.dim, this.width);
+    this.scratch.reserveOutput(this.fdeDim, this.outputDim);
   }
 
   /**
@@ -91,138 +92,89 @@ export class EncodePass {
     out: Float32Array,
     outOffset: number,
   ): number {
-    const numTokens = this.hashTokens(data, start, end);
-    const fde = this.scratch.fde;
-    fde.fill(0);
+    const s = this.scratch;
+    s.fde.fill(0);
+    s.counts.fill(0);
+    s.seen.fill(0);
+
+    const numTokens = this.accumulateAll(data, start, end, aggregation.fill);
     for (let r = 0; r < this.numRepetitions; r++) {
-      const numSlots = this.aggregate(data, r, numTokens, aggregation);
-      this.project(r, numSlots);
+      if (aggregation.average) this.average(r);
+      if (aggregation.fill && s.seen[r] < this.numPartitions) this.fillEmpty(r);
     }
     this.finish(out, outOffset);
     return numTokens;
   }
 
-  /** Phase 1: the partition of every non-padding token in every repetition. */
-  private hashTokens(data: Float32Array, start: number, end: number): number {
+  /** Steps 1 to 3 for every non-padding row, a block of tokens at a time. */
+  private accumulateAll(data: Float32Array, start: number, end: number, fill: boolean): number {
     const { dim } = this;
-    const s = this.scratch;
-    s.reserveTokens(end - start, this.numRepetitions);
+    const block = this.scratch.block;
     let numTokens = 0;
     let inBlock = 0;
     for (let row = start; row < end; row++) {
-      const base = row * dim;
       const blockBase = inBlock * dim;
-      let nonZero = false;
-      for (let j = 0; j < dim; j++) {
-        const value = data[base + j];
-        s.block[blockBase + j] = value;
-        if (value !== 0) nonZero = true;
-      }
-      if (!nonZero) continue;
-      s.keptRows[numTokens++] = row;
-      if (++inBlock === TOKEN_BLOCK) {
-        this.hashBlock(numTokens - inBlock, inBlock);
+      if (!copyNonZeroRow(data, row * dim, block, blockBase, dim)) continue;
+      numTokens++;
+      if (++inBlock === this.blockRows) {
+        this.accumulateBlock(inBlock, fill);
         inBlock = 0;
       }
     }
-    if (inBlock > 0) this.hashBlock(numTokens - inBlock, inBlock);
+    if (inBlock > 0) this.accumulateBlock(inBlock, fill);
     return numTokens;
   }
 
-  /** SimHash of the `count` tokens in the block, numbered from `first`, for every repetition. */
-  private hashBlock(first: number, count: number): void {
-    const { numRepetitions: reps, numBits: k } = this;
+  /** One product for the block, then each token's partitions and projected values. */
+  private accumulateBlock(count: number, fill: boolean): void {
+    const { numRepetitions: reps, numBits: k, numPartitions, dProj, width } = this;
     const s = this.scratch;
-    if (k > 0) this.product(s.block, count, this.simhash, reps * k, this.dim, s.hashes);
-    signPartitions(s.hashes, count, reps, k, s.partitions, first * reps);
+    if (width > 0) this.product(s.block, count, this.fused, width, this.dim, s.products);
+
+    // Identity: the projected token is the block row; otherwise the product's projection columns.
+    const source = this.projects ? s.products : s.block;
+    for (let b = 0; b < count; b++) {
+      const rowBase = b * width;
+      for (let r = 0; r < reps; r++) {
+        const partition = signPartition(s.products, rowBase + r * k, k);
+        const cell = r * numPartitions + partition;
+        const from = this.projects ? rowBase + reps * k + r * dProj : b * dProj;
+        if (s.counts[cell]++ === 0) {
+          s.firstOrder[r * numPartitions + s.seen[r]++] = partition;
+          if (fill) copyToFloat64(source, from, s.first, cell * dProj, dProj);
+        }
+        addToFloat64(source, from, s.fde, cell * dProj, dProj);
+      }
+    }
+  }
+
+  /** Divides each occupied partition of repetition r by its token count. */
+  private average(r: number): void {
+    const { numPartitions, dProj } = this;
+    const { counts, fde } = this.scratch;
+    for (let p = 0; p < numPartitions; p++) {
+      const count = counts[r * numPartitions + p];
+      if (count > 1) scaleRow(fde, (r * numPartitions + p) * dProj, dProj, 1 / count);
+    }
   }
 
   /**
-   * Phase 2 for repetition r: each occupied (or filled) partition gets a slot, a row of `sums`
-   * holding its raw (unprojected) aggregate. Returns the slot count.
+   * Gives every empty partition of repetition r the projection of the token nearest in Hamming
+   * distance: the first token of a present pattern, found by a search over the k-cube.
    */
-  private aggregate(data: Float32Array, r: number, numTokens: number, agg: Aggregation): number {
-    const { dim, numRepetitions: reps } = this;
+  private fillEmpty(r: number): void {
+    const { numPartitions, numBits, dProj } = this;
     const s = this.scratch;
-    s.reserveSlots(Math.min(this.numPartitions, numTokens), this.numPartitions);
-    s.slotOf.fill(-1, 0, this.numPartitions);
-    let numSlots = 0;
-    for (let t = 0; t < numTokens; t++) {
-      const partition = s.partitions[t * reps + r];
-      let slot = s.slotOf[partition];
-      if (slot < 0) {
-        slot = numSlots++;
-        s.slotOf[partition] = slot;
-        s.slotPartition[slot] = partition;
-        s.counts[slot] = 0;
-      }
-      s.counts[slot]++;
-      s.tokenSlot[t] = slot;
-    }
-    s.sums.fill(0, 0, numSlots * dim);
-    addRows(data, s.keptRows, s.tokenSlot, numTokens, s.sums, dim);
+    const present = s.seen[r];
+    const order = s.firstOrder.subarray(r * numPartitions, r * numPartitions + present);
+    for (let i = 0; i < present; i++) s.patterns[i] = partitionSignBits(order[i]);
+    nearestPatternOwners(s.patterns, present, numBits, s.owners, s.bfs);
 
-    if (agg.average) {
-      for (let slot = 0; slot < numSlots; slot++) {
-        scaleRow(s.sums, slot * dim, dim, 1 / s.counts[slot]);
-      }
-    }
-    if (agg.fill && numSlots < this.numPartitions) {
-      numSlots = this.fillEmpty(data, r, numTokens, numSlots);
-    }
-    return numSlots;
-  }
-
-  /** Gives every empty partition of repetition r the token nearest to it in Hamming distance. */
-  private fillEmpty(data: Float32Array, r: number, numTokens: number, numSlots: number): number {
-    const { dim, numRepetitions: reps } = this;
-    const s = this.scratch;
-    s.reserveSlots(this.numPartitions, this.numPartitions);
-    s.reserveFill(this.numPartitions);
-    for (let t = 0; t < numTokens; t++) {
-      s.patterns[t] = partitionSignBits(s.partitions[t * reps + r]);
-    }
-    nearestPatternOwners(s.patterns, numTokens, this.numBits, s.owners, s.bfs);
-
-    let slot = numSlots;
-    for (let partition = 0; partition < this.numPartitions; partition++) {
-      if (s.slotOf[partition] >= 0) continue;
-      const token = s.owners[partitionSignBits(partition)];
-      s.slotPartition[slot] = partition;
-      copyRow(data, s.keptRows[token] * dim, s.sums, slot * dim, dim);
-      slot++;
-    }
-    return slot;
-  }
-
-  /** Phase 3 for repetition r: project each slot and write it at its partition's place. */
-  private project(r: number, numSlots: number): void {
-    const { dim, dProj } = this;
-    const s = this.scratch;
-    const base = r * this.numPartitions * dProj;
-    if (this.projection === 'identity') {
-      for (let slot = 0; slot < numSlots; slot++) {
-        const target = base + s.slotPartition[slot] * dProj;
-        s.fde.set(s.sums.subarray(slot * dim, slot * dim + dim), target);
-      }
-    } else if (this.projection === 'dense') {
-      for (let i = 0; i < numSlots * dim; i++) s.packed[i] = s.sums[i];
-      this.product(s.packed, numSlots, this.dense[r], dProj, dim, s.projected);
-      for (let slot = 0; slot < numSlots; slot++) {
-        const target = base + s.slotPartition[slot] * dProj;
-        s.fde.set(s.projected.subarray(slot * dProj, slot * dProj + dProj), target);
-      }
-    } else {
-      this.projectSparse(r, numSlots, base);
-    }
-  }
-
-  /** Sparse projection: each output coordinate sums its signed input coordinates. */
-  private projectSparse(r: number, numSlots: number, base: number): void {
-    const s = this.scratch;
-    for (let slot = 0; slot < numSlots; slot++) {
-      const target = base + s.slotPartition[slot] * this.dProj;
-      gatherRow(s.sums, slot * this.dim, this.sparse[r], this.dProj, s.fde, target);
+    for (let p = 0; p < numPartitions; p++) {
+      const cell = r * numPartitions + p;
+      if (s.counts[cell] > 0) continue;
+      const owner = r * numPartitions + order[s.owners[partitionSignBits(p)]];
+      s.fde.set(s.first.subarray(owner * dProj, owner * dProj + dProj), cell * dProj);
     }
   }
 
@@ -234,7 +186,7 @@ export class EncodePass {
       return;
     }
     const sketched = this.scratch.sketched;
-    sketched.fill(0, 0, this.outputDim);
+    sketched.fill(0);
     const { bucket, sign } = this.sketch;
     for (let i = 0; i < this.fdeDim; i++) {
       if (fde[i] !== 0) sketched[bucket[i]] += sign[i] * fde[i];
@@ -243,170 +195,101 @@ export class EncodePass {
   }
 }
 
-/** Buffers reused across calls, grown on demand (never shrunk). */
+/** Buffers reused across calls; all sized by the config, none by the token count. */
 class Scratch {
-  readonly block: Float32Array;
-  readonly hashes: Float32Array;
-  readonly fde: Float64Array;
-  readonly sketched: Float64Array;
-  keptRows = new Int32Array(0);
-  partitions = new Int32Array(0);
-  patterns = new Int32Array(0);
-  tokenSlot = new Int32Array(0);
-  sums = new Float64Array(0);
-  packed = new Float32Array(0);
-  projected = new Float32Array(0);
-  counts = new Float64Array(0);
-  slotOf = new Int32Array(0);
-  slotPartition = new Int32Array(0);
-  owners = new Int32Array(0);
-  bfs = new Int32Array(0);
+  /** Up to blockRows non-padding token rows. */
+  block = new Float32Array(0);
+  /** The block's product with the fused matrix (blockRows x width). */
+  products = new Float32Array(0);
+  /** The FDE being built (R * B * d_proj). */
+  fde = new Float64Array(0);
+  /** The projection of the first token of each (repetition, partition). */
+  first = new Float64Array(0);
+  sketched = new Float64Array(0);
+  /** Tokens per (repetition, partition). Float64: no overflow for any token count. */
+  readonly counts: Float64Array;
+  /** Partitions of each repetition in order of their first token. */
+  readonly firstOrder: Int32Array;
+  /** Occupied partitions per repetition. */
+  readonly seen: Int32Array;
+  readonly patterns: Int32Array;
+  readonly owners: Int32Array;
+  readonly bfs: Int32Array;
 
-  constructor(
-    private readonly dim: number,
-    private readonly dProj: number,
-    hashWidth: number,
-    fdeDim: number,
-    outputDim: number,
-  ) {
-    this.block = new Float32Array(TOKEN_BLOCK * dim);
-    this.hashes = new Float32Array(TOKEN_BLOCK * hashWidth);
-    this.fde = new Float64Array(fdeDim);
-    this.sketched = new Float64Array(outputDim);
-  }
-
-  /** Room for `rows` tokens' kept-row numbers, partitions and sign patterns. */
-  reserveTokens(rows: number, numRepetitions: number): void {
-    if (this.keptRows.length >= rows) return;
-    this.keptRows = new Int32Array(rows);
-    this.partitions = new Int32Array(rows * numRepetitions);
-    this.patterns = new Int32Array(rows);
-    this.tokenSlot = new Int32Array(rows);
-  }
-
-  /** Room for `slots` partition rows and per-partition tables of `numPartitions`. */
-  reserveSlots(slots: number, numPartitions: number): void {
-    if (this.slotOf.length < numPartitions) this.slotOf = new Int32Array(numPartitions);
-    if (this.counts.length >= slots) return;
-    const grown = Math.min(numPartitions, Math.max(slots, 2 * this.counts.length));
-    const sums = new Float64Array(grown * this.dim);
-    sums.set(this.sums);
-    this.sums = sums;
-    this.packed = new Float32Array(grown * this.dim);
-    this.projected = new Float32Array(grown * this.dProj);
-    const counts = new Float64Array(grown);
-    counts.set(this.counts);
-    this.counts = counts;
-    const slotPartition = new Int32Array(grown);
-    slotPartition.set(this.slotPartition);
-    this.slotPartition = slotPartition;
-  }
-
-  /** Room for the nearest-token search over all 2^k sign patterns. */
-  reserveFill(numPartitions: number): void {
-    if (this.owners.length >= numPartitions) return;
+  constructor(numRepetitions: number, numPartitions: number) {
+    const cells = numRepetitions * numPartitions;
+    this.counts = new Float64Array(cells);
+    this.firstOrder = new Int32Array(cells);
+    this.seen = new Int32Array(numRepetitions);
+    this.patterns = new Int32Array(numPartitions);
     this.owners = new Int32Array(numPartitions);
     this.bfs = new Int32Array(2 * numPartitions);
   }
-}
 
-/**
- * The sign bits of each token's k hashes per repetition, folded into a Gray-code partition index.
- * Shapes: hashes (count x reps * k); partitions (tokens x reps) written from `target`.
- */
-function signPartitions(
-  hashes: Float32Array,
-  count: number,
-  reps: number,
-  k: number,
-  partitions: Int32Array,
-  target: number,
-): void {
-  const width = reps * k;
-  for (let b = 0; b < count; b++) {
-    for (let r = 0; r < reps; r++) {
-      let index = 0;
-      const hashBase = b * width + r * k;
-      for (let i = 0; i < k; i++) {
-        const bit = hashes[hashBase + i] > 0 ? 1 : 0;
-        index = (index << 1) + (bit ^ (index & 1));
-      }
-      partitions[target + b * reps + r] = index;
-    }
+  /** The token block and its product. */
+  reserveBlock(rows: number, dim: number, width: number): void {
+    this.block = new Float32Array(rows * dim);
+    this.products = new Float32Array(rows * width);
+  }
+
+  /** The FDE, first-token and sketch buffers. */
+  reserveOutput(fdeDim: number, outputDim: number): void {
+    this.fde = new Float64Array(fdeDim);
+    this.first = new Float64Array(fdeDim);
+    this.sketched = new Float64Array(outputDim);
   }
 }
 
-/** Adds each kept token's row to its slot's row of sums. Shapes: data (rows x dim), sums (slots x dim). */
-function addRows(
+/** Copies a row into the block; false (and nothing counted) when the row is padding. */
+function copyNonZeroRow(
   data: Float32Array,
-  keptRows: Int32Array,
-  tokenSlot: Int32Array,
-  numTokens: number,
-  sums: Float64Array,
-  dim: number,
-): void {
-  for (let t = 0; t < numTokens; t++)
-    addRow(data, keptRows[t] * dim, sums, tokenSlot[t] * dim, dim);
-}
-
-/** fde[target + c] = sum of sign * row[source + j] over the coordinates j of bucket c. */
-function gatherRow(
-  rows: Float64Array,
   source: number,
-  lists: BucketLists,
-  dProj: number,
-  fde: Float64Array,
+  block: Float32Array,
   target: number,
-): void {
-  const { starts, sign } = lists;
-  const coordinate = lists.source;
-  for (let c = 0; c < dProj; c++) {
-    let sum = 0;
-    for (let i = starts[c]; i < starts[c + 1]; i++) sum += sign[i] * rows[source + coordinate[i]];
-    fde[target + c] = sum;
+  dim: number,
+): boolean {
+  let nonZero = false;
+  for (let j = 0; j < dim; j++) {
+    const value = data[source + j];
+    block[target + j] = value;
+    if (value !== 0) nonZero = true;
   }
+  return nonZero;
 }
 
-/** sums[target .. target + dim) += data[source .. source + dim). */
-function addRow(
-  data: Float32Array,
-  source: number,
-  sums: Float64Array,
-  target: number,
-  dim: number,
+/** The Gray-code partition of the k sign values at values[start ..]. */
+function signPartition(values: Float32Array, start: number, k: number): number {
+  let index = 0;
+  for (let i = 0; i < k; i++) {
+    const bit = values[start + i] > 0 ? 1 : 0;
+    index = (index << 1) + (bit ^ (index & 1));
+  }
+  return index;
+}
+
+/** target[at .. at + n) += source[from .. from + n). */
+function addToFloat64(
+  source: Float32Array,
+  from: number,
+  target: Float64Array,
+  at: number,
+  n: number,
 ) {
-  for (let j = 0; j < dim; j++) sums[target + j] += data[source + j];
+  for (let j = 0; j < n; j++) target[at + j] += source[from + j];
 }
 
-/** sums[target .. target + dim) = data[source .. source + dim). */
-function copyRow(
-  data: Float32Array,
-  source: number,
-  sums: Float64Array,
-  target: number,
-  dim: number,
+/** target[at .. at + n) = source[from .. from + n). */
+function copyToFloat64(
+  source: Float32Array,
+  from: number,
+  target: Float64Array,
+  at: number,
+  n: number,
 ) {
-  for (let j = 0; j < dim; j++) sums[target + j] = data[source + j];
+  for (let j = 0; j < n; j++) target[at + j] = source[from + j];
 }
 
-/** row *= factor, in place. */
-function scaleRow(values: Float64Array, start: number, dim: number, factor: number): void {
-  for (let j = start; j < start + dim; j++) values[j] *= factor;
-}
-
-/** The sparse projection of each repetition, grouped by output coordinate. */
-function splitSparse(config: FdeConfig): BucketLists[] {
-  const map = sparseProjection(config);
-  const dProj = effectiveProjectionDimension(config);
-  return Array.from({ length: config.numRepetitions }, (_, r) =>
-    groupByBucket(map, r * config.dim, config.dim, dProj),
-  );
-}
-
-/** Views of one matrix per repetition (d_proj x dim each). */
-function splitRepetitions(matrix: Float32Array, config: FdeConfig): Float32Array[] {
-  const size = effectiveProjectionDimension(config) * config.dim;
-  return Array.from({ length: config.numRepetitions }, (_, r) =>
-    matrix.subarray(r * size, (r + 1) * size),
-  );
+/** values[start .. start + n) *= factor. */
+function scaleRow(values: Float64Array, start: number, n: number, factor: number): void {
+  for (let j = start; j < start + n; j++) values[j] *= factor;
 }

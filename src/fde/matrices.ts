@@ -2,8 +2,7 @@
  * The random matrices of an FDE encoder, each drawn from its own seed stream (src/fde/random.ts):
  *
  * - SimHash: for repetition r, k Gaussian directions from stream (`simhash`, r), drawn direction
- *   by direction, `dim` values each. All repetitions are fused into one (R * k) x dim matrix so a
- *   single product per block of tokens hashes every repetition.
+ *   by direction, `dim` values each.
  * - Dense projection: for repetition r, a d_proj x dim matrix of +-1 / sqrt(d_proj) from stream
  *   (`projection`, r), row by row (MUVERA paper, section 3). Unbiased: E<Sx, Sy> = <x, y>.
  * - Sparse projection: for repetition r, each input coordinate j gets one output coordinate and a
@@ -41,6 +40,36 @@ export function denseProjection(config: FdeConfig): Float32Array {
   return matrix;
 }
 
+/**
+ * Every product of a token in one matrix, (R * k + R * d_proj) x dim: the SimHash directions of
+ * all repetitions, then (for `dense` and `sparse`) the projection rows of all repetitions, the
+ * sparse one written out as rows of signs. One matrix product per block of tokens then gives
+ * every sign bit and every projected value.
+ */
+export function fusedMatrix(config: FdeConfig): Float32Array {
+  const simhash = simhashMatrix(config);
+  if (config.projection === 'identity') return simhash;
+  const projection = config.projection === 'dense' ? denseProjection(config) : sparseAsRows(config);
+  const fused = new Float32Array(simhash.length + projection.length);
+  fused.set(simhash);
+  fused.set(projection, simhash.length);
+  return fused;
+}
+
+/** The sparse projection as R * d_proj rows of dim values: row r * d_proj + c, column j. */
+function sparseAsRows(config: FdeConfig): Float32Array {
+  const { dim, numRepetitions } = config;
+  const dProj = effectiveProjectionDimension(config);
+  const { bucket, sign } = sparseProjection(config);
+  const rows = new Float32Array(numRepetitions * dProj * dim);
+  for (let r = 0; r < numRepetitions; r++) {
+    for (let j = 0; j < dim; j++) {
+      rows[(r * dProj + bucket[r * dim + j]) * dim + j] = sign[r * dim + j];
+    }
+  }
+  return rows;
+}
+
 /** A signed bucket per input coordinate: the sparse projection and the count sketch. */
 export interface SignedBuckets {
   /** Output coordinate of each input coordinate. */
@@ -69,37 +98,6 @@ export function finalSketch(config: FdeConfig): SignedBuckets | null {
   const random = new SeededRandom(streamSeed(config.seed, 'finalSketch', 0));
   drawBuckets(random, out, 0, length, config.finalProjectionDimension);
   return out;
-}
-
-/** A {@link SignedBuckets} map regrouped by output coordinate, for accumulating in registers. */
-export interface BucketLists {
-  /** Input coordinates, grouped by output coordinate, ascending within a group. */
-  source: Int32Array;
-  /** The sign of each entry of `source`. */
-  sign: Float64Array;
-  /** Output coordinate c owns entries starts[c] .. starts[c + 1] - 1. */
-  starts: Int32Array;
-}
-
-/** Regroups entries start .. start + count - 1 of `map` (coordinates 0..count-1) by bucket. */
-export function groupByBucket(
-  map: SignedBuckets,
-  start: number,
-  count: number,
-  numBuckets: number,
-): BucketLists {
-  const starts = new Int32Array(numBuckets + 1);
-  for (let j = 0; j < count; j++) starts[map.bucket[start + j] + 1]++;
-  for (let c = 0; c < numBuckets; c++) starts[c + 1] += starts[c];
-  const next = starts.slice(0, numBuckets);
-  const source = new Int32Array(count);
-  const sign = new Float64Array(count);
-  for (let j = 0; j < count; j++) {
-    const at = next[map.bucket[start + j]]++;
-    source[at] = j;
-    sign[at] = map.sign[start + j];
-  }
-  return { source, sign, starts };
 }
 
 function signedBuckets(length: number): SignedBuckets {

@@ -235,5 +235,5 @@ describe('FdeEncoder sizes', () => {
   });
 });
 
-const PINNED_DIGESTS = { document: '5f5e417de2b8bd9c', query: '5dc13a0187152086' };
-const PINNED_SPARSE_COMPACT = 'be2312d65ff6e486';
+const PINNED_DIGESTS = { document: '6f923b69cce3b7e0', query: '89624a048cd03aef' };
+const PINNED_SPARSE_COMPACT = 'de8fc937fd5e1fa7';
