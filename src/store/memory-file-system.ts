@@ -19,9 +19,22 @@ import { dirname, posix } from 'node:path';
 import { MuveraError } from '../errors.js';
 import type { FileHandle, FileStat, FileSystem, OpenMode } from './file-system.js';
 import { tooLarge } from './file-system.js';
+import {
+  applyWrites,
+  contentAfterPowerLoss,
+  type PendingWrite,
+  POWER_LOSS_SCENARIOS,
+  type PowerLossOptions,
+  seededRandom,
+  writeInto,
+} from './power-loss.js';
 
-/** The sector size power-loss tearing respects: a torn write keeps whole 512-byte sectors. */
-export const SECTOR_BYTES = 512;
+export {
+  POWER_LOSS_SCENARIOS,
+  type PowerLossOptions,
+  SECTOR_BYTES,
+  seededRandom,
+} from './power-loss.js';
 
 /** Kinds of mutating call, as counted by fault injection. */
 export type MutationKind =
@@ -35,40 +48,6 @@ export type MutationKind =
   | 'unlink'
   | 'mkdir'
   | 'syncDir';
-
-/** How a power-loss image treats the writes and name changes that were not synced. */
-export interface PowerLossOptions {
-  /** Seeds every random choice of the image. */
-  seed: number;
-  /** Probability that each unsynced write reaches the disk (0: none, 1: all). */
-  keep: number;
-  /** Apply the kept writes in a random order instead of issue order. */
-  reorder: boolean;
-  /** Cut the last kept write of each file at a random 512-byte boundary. */
-  tear: boolean;
-  /** The unsynced file size reaches the disk and unwritten bytes read as zeros or garbage. */
-  growth: 'none' | 'zeros' | 'garbage';
-  /** Unsynced creations, renames and unlinks: all undone, all kept, or a random prefix kept. */
-  names: 'undone' | 'kept' | 'prefix';
-}
-
-/** Named power-loss scenarios; each test runs all of them at each crash point. */
-export const POWER_LOSS_SCENARIOS: Readonly<Record<string, Omit<PowerLossOptions, 'seed'>>> =
-  Object.freeze({
-    'synced-only': { keep: 0, reorder: false, tear: false, growth: 'none', names: 'undone' },
-    'all-writes': { keep: 1, reorder: false, tear: false, growth: 'none', names: 'kept' },
-    'random-writes': { keep: 0.5, reorder: false, tear: false, growth: 'none', names: 'prefix' },
-    reordered: { keep: 0.5, reorder: true, tear: false, growth: 'none', names: 'prefix' },
-    torn: { keep: 1, reorder: false, tear: true, growth: 'none', names: 'kept' },
-    'zero-growth': { keep: 0.5, reorder: false, tear: true, growth: 'zeros', names: 'kept' },
-    'garbage-growth': { keep: 0.5, reorder: true, tear: false, growth: 'garbage', names: 'kept' },
-    'renames-undone': { keep: 1, reorder: false, tear: false, growth: 'none', names: 'undone' },
-    'torn-prefix-names': { keep: 0.7, reorder: true, tear: true, growth: 'zeros', names: 'prefix' },
-  });
-
-type PendingWrite =
-  | { kind: 'write'; offset: number; bytes: Uint8Array }
-  | { kind: 'truncate'; length: number };
 
 /** One file's bytes: what readers see, what is durable, and what lies between. */
 interface Inode {
@@ -85,18 +64,6 @@ type Entry = Inode | 'dir';
 interface NameChange {
   dirs: string[];
   apply(names: Map<string, Entry>): void;
-}
-
-/** A small seeded generator (mulberry32) so images are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 function newInode(): Inode {
@@ -122,18 +89,6 @@ function notFound(operation: string, path: string): MuveraError {
     file: path,
     actual: 'ENOENT',
   });
-}
-
-/** Writes `bytes` into `inode` at `offset`, growing its buffer. */
-function writeInto(inode: Inode, bytes: Uint8Array, offset: number): void {
-  const end = offset + bytes.length;
-  if (end > inode.data.length) {
-    const grown = new Uint8Array(Math.max(end, inode.data.length * 2));
-    grown.set(inode.data.subarray(0, inode.length));
-    inode.data = grown;
-  }
-  inode.data.set(bytes, offset);
-  inode.length = Math.max(inode.length, end);
 }
 
 /** The in-memory file system with a durability model (see the module comment). */
@@ -335,7 +290,7 @@ export class MemoryFileSystem implements FileSystem {
       }
       let copy = built.get(entry);
       if (copy === undefined) {
-        copy = inodeFrom(lostPowerContent(entry, options, random));
+        copy = inodeFrom(contentAfterPowerLoss(entry, options, random));
         // NOTE: a power loss and restart take longer than any staleness grace period.
         copy.mtimeMs = 0;
         built.set(entry, copy);
@@ -372,65 +327,6 @@ export class MemoryFileSystem implements FileSystem {
   reading(path: string): void {
     this.beforeRead(path);
   }
-}
-
-/** Content of one file after a power loss: durable bytes plus a choice of pending writes. */
-function lostPowerContent(
-  inode: Inode,
-  options: PowerLossOptions,
-  random: () => number,
-): Uint8Array {
-  const chosen = inode.pending.filter(() => random() < options.keep);
-  if (options.reorder) {
-    for (let i = chosen.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [chosen[i], chosen[j]] = [chosen[j], chosen[i]];
-    }
-  }
-
-  const result: Inode = inodeFrom(inode.durable);
-  if (options.growth !== 'none' && inode.length > result.length) {
-    const fill = new Uint8Array(inode.length - result.length);
-    if (options.growth === 'garbage')
-      for (let i = 0; i < fill.length; i++) fill[i] = (random() * 256) | 0;
-    writeInto(result, fill, result.length);
-  }
-
-  const lastWrite = chosen.findLastIndex((op) => op.kind === 'write');
-  chosen.forEach((op, i) => {
-    if (op.kind === 'truncate') {
-      result.length = Math.min(result.length, op.length);
-      if (op.length > result.length)
-        writeInto(result, new Uint8Array(op.length - result.length), result.length);
-      return;
-    }
-    const bytes =
-      options.tear && i === lastWrite ? tornPrefix(op.offset, op.bytes, random) : op.bytes;
-    writeInto(result, bytes, op.offset);
-  });
-  return result.data.slice(0, result.length);
-}
-
-/** `base` with `writes` applied in order. */
-function applyWrites(base: Uint8Array, writes: PendingWrite[]): Uint8Array {
-  if (writes.length === 0) return base;
-  const options = { seed: 0, keep: 1, reorder: false, tear: false, growth: 'none' } as const;
-  const inode: Inode = { ...newInode(), durable: base, pending: writes };
-  return lostPowerContent(inode, { ...options, names: 'kept' }, () => 0);
-}
-
-/** The part of a write that reached the disk when it was torn: whole sectors from its start. */
-function tornPrefix(offset: number, bytes: Uint8Array, random: () => number): Uint8Array {
-  const cuts: number[] = [0];
-  const firstBoundary = Math.ceil(offset / SECTOR_BYTES) * SECTOR_BYTES;
-  for (
-    let at = firstBoundary === offset ? offset + SECTOR_BYTES : firstBoundary;
-    at < offset + bytes.length;
-    at += SECTOR_BYTES
-  ) {
-    cuts.push(at - offset);
-  }
-  return bytes.subarray(0, cuts[Math.floor(random() * cuts.length)]);
 }
 
 /** A handle on a {@link MemoryFileSystem} inode. */
