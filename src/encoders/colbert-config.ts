@@ -5,7 +5,8 @@
  * 1. PyLate / sentence-transformers (answerai-colbert-small-v1, GTE-ModernColBERT-v1, ...):
  *    `config_sentence_transformers.json` holds `query_prefix` / `document_prefix` (marker tokens
  *    such as `[unused0]` / `[unused1]` or `[Q] ` / `[D] `), `query_length`, `document_length`,
- *    `skiplist_words` and `attend_to_expansion_tokens`; `modules.json` lists the `Dense` modules
+ *    `skiplist_words` and `attend_to_expansion_tokens` (without `document_length`, the length is
+ *    `sentence_bert_config.json`'s `max_seq_length` + 1); `modules.json` lists the `Dense` modules
  *    whose folders (e.g. `1_Dense/`) hold `config.json` (`in_features`, `out_features`, `bias`,
  *    `activation_function`) and `model.safetensors` (`linear.weight`, out x in; `linear.bias`).
  * 2. Stanford ColBERT checkpoints (colbert-ir/colbertv2.0): `artifact.metadata` holds
@@ -103,12 +104,20 @@ async function pylateSettings(
   hiddenSize: number,
 ): Promise<ColbertSettings> {
   const projections = await readDenseModules(source, env);
+  // NOTE: sentence_bert_config.json's max_seq_length is the length before PyLate inserts the
+  // marker, one less than document_length; it is only a fallback for older exports.
+  const bert = await readModelJson<{ max_seq_length?: number }>(
+    source,
+    'sentence_bert_config.json',
+    env,
+  );
+  const fallbackLength = bert?.max_seq_length === undefined ? undefined : bert.max_seq_length + 1;
   return {
     layout: 'pylate',
     queryPrefix: config.query_prefix || null,
     documentPrefix: config.document_prefix || null,
     queryLength: positiveInteger(config.query_length, 'query_length'),
-    documentLength: positiveInteger(config.document_length, 'document_length'),
+    documentLength: positiveInteger(config.document_length ?? fallbackLength, 'document_length'),
     skiplist: config.skiplist_words ?? [],
     attendToExpansionTokens: config.attend_to_expansion_tokens ?? false,
     projections,

@@ -43,7 +43,10 @@ export class StaticTokenEncoder implements TokenEncoder {
   private readonly index = new Map<string, number>();
   private readonly stopWords: ReadonlySet<string>;
 
-  /** Loads a `.vec` file or matrix folder (see src/encoders/word-vectors.ts); the spec records its absolute path. */
+  /**
+   * Loads a `.vec` file or matrix folder (see src/encoders/word-vectors.ts); the spec records
+   * its absolute path.
+   */
   static async load(path: string, options: StaticEncoderOptions = {}): Promise<StaticTokenEncoder> {
     const absolute = resolve(path);
     return new StaticTokenEncoder(await readWordVectors(absolute), absolute, options);

@@ -142,7 +142,8 @@ function toOffsets(file: string, values: number[], kind: 'offsets' | 'counts', r
     }
   });
   if (offsets[0] !== 0 || offsets[offsets.length - 1] !== rows) {
-    const problem = `must run from 0 to the row count ${rows}, got ${offsets[0]} to ${offsets.at(-1)}`;
+    const range = `${offsets[0]} to ${offsets.at(-1)}`;
+    const problem = `must run from 0 to the row count ${rows}, got ${range}`;
     throw recordError(file, kind, problem);
   }
   return offsets;

@@ -222,6 +222,14 @@ describe('ColbertOnnxEncoder refuses what it cannot encode correctly', () => {
     (await loadTransformers()).env.allowRemoteModels = false;
   });
 
+  it('falls back to sentence_bert_config.json max_seq_length + 1 for the document length', async () => {
+    const model = await writeTinyColbert({ omitDocumentLength: true });
+    const encoder = await ColbertOnnxEncoder.load(model.dir);
+    assert.equal(encoder.settings.documentLength, DOCUMENT_LENGTH);
+    await encoder.dispose();
+    rmSync(model.dir, { recursive: true, force: true });
+  });
+
   it('refuses hidden states narrower or wider than the projection expects', async () => {
     const model = await writeTinyColbert({ denseIn: HIDDEN_SIZE + 2 });
     await assert.rejects((await ColbertOnnxEncoder.load(model.dir)).encodeDocument('text'), {

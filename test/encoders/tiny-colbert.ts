@@ -33,7 +33,13 @@ export function fixtureVocab(): Map<string, number> {
 
 /** Writes a model folder; `options` change its ColBERT configs for error cases. */
 export async function writeTinyColbert(
-  options: { denseIn?: number; layout?: 'pylate' | 'stanford'; stanfordDim?: number } = {},
+  options: {
+    denseIn?: number;
+    layout?: 'pylate' | 'stanford';
+    stanfordDim?: number;
+    /** Leave document_length out of config_sentence_transformers.json. */
+    omitDocumentLength?: boolean;
+  } = {},
 ): Promise<TinyColbert> {
   const dir = mkdtempSync(join(tmpdir(), 'muvera-tiny-colbert-'));
   const embedding = Float32Array.from({ length: VOCAB_SIZE * EMBED_DIM }, (_, i) =>
@@ -73,8 +79,17 @@ export async function writeTinyColbert(
     writeFileSync(join(dir, 'artifact.metadata'), JSON.stringify({ ...metadata, ...extra }));
     return { dir, embedding, hidden, dense };
   }
-  for (const file of ['config_sentence_transformers.json', 'modules.json']) {
+  for (const file of [
+    'config_sentence_transformers.json',
+    'modules.json',
+    'sentence_bert_config.json',
+  ]) {
     cpSync(join(FIXTURE, file), join(dir, file));
+  }
+  if (options.omitDocumentLength) {
+    const file = join(dir, 'config_sentence_transformers.json');
+    const { document_length: _, ...rest } = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify(rest));
   }
   mkdirSync(join(dir, '1_Dense'));
   const denseConfig = { in_features: denseIn, out_features: OUTPUT_DIM, bias: false };
