@@ -82,7 +82,12 @@ export class TokenSegmentWriter {
     };
     const handle = fs.open(path, 'create');
     const writer = new TokenSegmentWriter(handle, checked, settings);
-    writer.fence.run(() => handle.write(new Uint8Array(SEGMENT_HEADER_BYTES), 0));
+    try {
+      writer.fence.run(() => handle.write(new Uint8Array(SEGMENT_HEADER_BYTES), 0));
+    } catch (error) {
+      handle.close();
+      throw error;
+    }
     return writer;
   }
 
@@ -171,7 +176,10 @@ export class TokenSegmentWriter {
     });
   }
 
-  /** Stops writing and closes the file; the caller removes it (it is an orphan). */
+  /**
+   * Stops writing and closes the file; the caller removes it (it is an orphan). Call it after
+   * any failed `append` or `finish`, or to give up on a segment.
+   */
   abort(): void {
     this.fence.close('aborted');
     this.handle.close();
