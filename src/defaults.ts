@@ -97,6 +97,27 @@ export const DEFAULTS = deepFreeze({
       seed: 42,
     },
   },
+  /** PostgreSQL + pgvector collections: see src/postgres/ and docs/postgres.md. */
+  postgres: {
+    /** Collection (schema) name when the URL has no `collection` parameter. */
+    schema: 'muvera',
+    /** FDE preset of new Postgres collections: 2,000 values, pgvector's `vector` HNSW limit. */
+    fde: 'compact',
+    /** Connections each collection object keeps open. */
+    poolSize: 4,
+    /** HNSW `m` (links per node) of the FDE and token indexes. */
+    hnswM: 16,
+    /** HNSW `ef_construction` of the FDE and token indexes. */
+    hnswEfConstruction: 64,
+    /** `hnsw.iterative_scan` mode used when a search filters or wants more than ef_search rows. */
+    iterativeScan: 'strict_order' as 'strict_order' | 'relaxed_order',
+    /** `hnsw.max_scan_tuples`: how far an iterative scan may go before it gives up. */
+    maxScanTuples: 20000,
+    /** Keep a table of every document token with its own HNSW index (the `tokens` strategy). */
+    tokenTable: false,
+    /** Documents per INSERT statement within one upsert transaction. */
+    writeBatchDocuments: 256,
+  },
   /** Text encoders: see src/encoders/ and docs/encoders.md. */
   encoders: {
     /** Static word-vector encoder (src/encoders/static-encoder.ts). */
