@@ -9,6 +9,18 @@ import { Catalog } from './catalog.js';
 import type { Engine } from './engine.js';
 import type { ServerLimits } from './limits.js';
 
+/** Milliseconds `close` waits for requests in flight before cutting their connections. */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * NOTE: Node closes a keep-alive connection after 5 s idle by default. A client that sends its
+ * next request on such a connection just as the server closes it gets ECONNRESET (seen under
+ * load here, when queued requests leave pooled connections idle for seconds). A longer idle
+ * timeout than clients keep makes that race rare; headers must time out later still.
+ */
+const KEEP_ALIVE_MS = 65_000;
+const HEADERS_TIMEOUT_MS = 66_000;
+
 /** Options of {@link startServer}. */
 export interface ServerOptions {
   engine: Engine;
@@ -47,6 +59,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const host = options.host ?? DEFAULTS.server.host;
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
 
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', (error) => reject(listenError(error, host, options.port)));
@@ -61,7 +75,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     catalog,
     async close() {
       await new Promise<void>((resolvePromise) => {
-        server.close(() => resolvePromise());
+        // Requests in flight get CLOSE_GRACE_MS to finish; then every connection is cut.
+        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        server.close(() => {
+          clearTimeout(force);
+          resolvePromise();
+        });
         server.closeIdleConnections();
       });
       await catalog.close();
