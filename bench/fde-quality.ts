@@ -6,6 +6,7 @@
  * Run: npx tsx bench/fde-quality.ts [numDocuments] [numQueries]   (defaults 3000, 100)
  * Writes bench/results/fde-quality.md and .json.
  */
+import { execFileSync } from 'node:child_process';
 import { chamferBatch, dotProducts } from '../src/chamfer/index.js';
 import { FDE_PRESET_NAMES, FdeEncoder } from '../src/fde/index.js';
 import { machineInfo, machineLine, seededRandom, writeResult } from './harness.js';
@@ -137,8 +138,18 @@ function report(rows: PresetQuality[], seconds: number): string {
     rule,
     ...lines,
     '',
-    `Total run ${seconds.toFixed(0)} s. ${machineLine()}`,
+    `Corpus generator: bench/synthetic at commit ${generatorCommit()}. Total run ${seconds.toFixed(0)} s. ${machineLine()}`,
   ].join('\n');
+}
+
+/** The last commit that touched the corpus generator (its parameters move the numbers). */
+function generatorCommit(): string {
+  try {
+    const args = ['log', '-1', '--format=%h', '--', 'bench/synthetic'];
+    return execFileSync('git', args, { cwd: import.meta.dirname, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
 }
 
 function main(): void {

@@ -24,6 +24,8 @@ export const DEFAULTS = deepFreeze({
     fillEmptyPartitions: true,
     /** Final count-sketch dimension; null keeps the full R * 2^k * d_proj vector. */
     finalProjectionDimension: null as number | null,
+    /** Worker threads of an FdePool; null means one per core. */
+    threads: null as number | null,
   },
   /** Exact Chamfer scoring, ball carving, token pooling: see src/chamfer/ and docs/chamfer.md. */
   chamfer: {

@@ -44,6 +44,34 @@ export interface FdeBatch {
   numPadding: Uint32Array;
 }
 
+/** Per-set counts of a validated batch. */
+export type BatchCounts = Pick<FdeBatch, 'numSets' | 'numTokens' | 'numPadding'>;
+
+/**
+ * Validates a whole batch (type, offsets, then every set: empty, only padding, NaN, Infinity),
+ * naming a bad set `queries[i]` or `documents[i]`. Returns the per-set counts.
+ */
+export function validateBatch(
+  data: Float32Array,
+  offsets: ArrayLike<number>,
+  dim: number,
+  kind: FdeKind,
+): BatchCounts {
+  if (!(data instanceof Float32Array)) {
+    throw invalidArgument('data', 'a Float32Array of token rows', describe(data));
+  }
+  const numSets = validateOffsets(data, offsets, dim);
+  const name = kind === 'query' ? 'queries' : 'documents';
+  const numTokens = new Uint32Array(numSets);
+  const numPadding = new Uint32Array(numSets);
+  for (let i = 0; i < numSets; i++) {
+    const info = validateRows(data, offsets[i], offsets[i + 1], dim, `${name}[${i}]`);
+    numTokens[i] = info.numTokens;
+    numPadding[i] = info.numPadding;
+  }
+  return { numSets, numTokens, numPadding };
+}
+
 const QUERY: Aggregation = Object.freeze({ average: false, fill: false });
 
 /**
@@ -141,27 +169,14 @@ export class FdeEncoder {
    * itself (`documents[3]`); no row is ever dropped or shifted.
    */
   encodeBatch(data: Float32Array, offsets: ArrayLike<number>, kind: FdeKind): FdeBatch {
-    const { dim } = this.config;
-    if (!(data instanceof Float32Array)) {
-      throw invalidArgument('data', 'a Float32Array of token rows', describe(data));
-    }
-    const numSets = validateOffsets(data, offsets, dim);
-    const name = kind === 'query' ? 'queries' : 'documents';
-    const numTokens = new Uint32Array(numSets);
-    const numPadding = new Uint32Array(numSets);
-    for (let i = 0; i < numSets; i++) {
-      const info = validateRows(data, offsets[i], offsets[i + 1], dim, `${name}[${i}]`);
-      numTokens[i] = info.numTokens;
-      numPadding[i] = info.numPadding;
-    }
-
+    const counts = validateBatch(data, offsets, this.config.dim, kind);
     const D = this.outputDimension;
-    const vectors = new Float32Array(numSets * D);
+    const vectors = new Float32Array(counts.numSets * D);
     const aggregation = this.aggregation(kind);
-    for (let i = 0; i < numSets; i++) {
+    for (let i = 0; i < counts.numSets; i++) {
       this.pass.run(data, offsets[i], offsets[i + 1], aggregation, vectors, i * D);
     }
-    return { vectors, numSets, outputDimension: D, numTokens, numPadding };
+    return { vectors, outputDimension: D, ...counts };
   }
 
   private aggregation(kind: FdeKind): Aggregation {

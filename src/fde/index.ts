@@ -26,6 +26,7 @@ export {
   partitionFromSignBits,
   partitionSignBits,
 } from './gray-code.js';
+export { FdePool, type FdePoolOptions } from './pool.js';
 export {
   FDE_PRESET_NAMES,
   FDE_PRESETS,
