@@ -9,6 +9,7 @@
  *
  * Run: npx tsx bench/index-hnsw-params.ts [--quick]
  */
+import { loadavg } from 'node:os';
 import { FdeEncoder } from '../src/fde/encoder.js';
 import { deserializeCandidateIndex } from '../src/index/factory.js';
 import { FlatIndex } from '../src/index/flat.js';
@@ -117,7 +118,7 @@ const lines = rows.map(
 const markdown = [
   '# HNSW parameters on FDEs',
   '',
-  machineLine(),
+  `${machineLine()} Load average at the end: ${loadavg()[0].toFixed(1)}.`,
   '',
   `${DOCUMENTS} documents of the synthetic ColBERT-like corpus, ${PRESET} FDEs (${data.dimensions} values), ${NUM_QUERIES} queries, f16 storage, centred. Recall against flat in the same run; queries/s at k = ${RECALL_K}, one thread; flat: ${flatQps.toFixed(0)} queries/s. Each build is loaded once per search width (usearch takes the width when an index is loaded).`,
   '',

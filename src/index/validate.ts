@@ -31,10 +31,13 @@ export function checkKeys(keys: unknown, parameter = 'keys'): number[] {
   return out;
 }
 
-/** Throws `already-exists` for the first key that `has` reports as present. */
-export function checkKeysAreNew(keys: number[], has: (key: number) => boolean): void {
+/** Throws `already-exists` for the first key that `held(key, i)` reports as present. */
+export function checkKeysAreNew(
+  keys: number[],
+  held: (key: number, position: number) => boolean,
+): void {
   for (let i = 0; i < keys.length; i++) {
-    if (has(keys[i])) {
+    if (held(keys[i], i)) {
       throw new MuveraError('already-exists', `keys[${i}] = ${keys[i]} is already in the index`, {
         parameter: `keys[${i}]`,
         expected: 'a key not in the index',
