@@ -32,11 +32,16 @@ const CONNECTION_ERRORS = new Set(['08000', '08001', '08003', '08006', '57P01'])
 /** A `pg.Pool` for `connectionString` with `size` connections. */
 export function createPool(connectionString: string, size = DEFAULTS.postgres.poolSize): SqlPool {
   const pool = new pg.Pool({ connectionString, max: size });
-  // NOTE: an idle connection that the server drops emits 'error' on the pool; without a
-  // listener Node would crash the process. The next query gets a fresh connection.
-  pool.on('error', () => undefined);
+  // NOTE: a connection the server drops emits 'error' (on the pool while idle, on the client
+  // while checked out); without a listener Node would crash the process. The query in flight
+  // rejects anyway, and the pool replaces the connection.
+  pool.on('error', ignore);
+  pool.on('connect', (client) => client.on('error', ignore));
   return pool as unknown as SqlPool;
 }
+
+/** Swallows a connection's 'error' event (the failed call reports it). */
+function ignore(): void {}
 
 /** Wraps a driver error as `io-error` (connection lost) or `internal` (the SQL failed). */
 export function wrapError(error: unknown, what: string): MuveraError {

@@ -6,6 +6,7 @@
 import { after } from 'node:test';
 import { PostgresCollection } from '../../src/postgres/collection.js';
 import { collectionContract } from '../collection/contract.js';
+import { postgresBehaviour } from './behaviour.js';
 import { testPostgres } from './server.js';
 
 const open: PostgresCollection[] = [];
@@ -26,6 +27,8 @@ collectionContract('postgres (PGlite + pgvector over pg)', {
     for (const collection of open.splice(0)) await collection.close();
   },
 });
+
+postgresBehaviour();
 
 after(async () => {
   await (await testPostgres()).stop();
