@@ -76,8 +76,9 @@ function newInode(): Inode {
   };
 }
 
-function inodeFrom(bytes: Uint8Array): Inode {
+function inodeFrom(bytes: Uint8Array, mtimeMs = Date.now()): Inode {
   const inode = newInode();
+  inode.mtimeMs = mtimeMs;
   inode.data = bytes.slice();
   inode.length = bytes.length;
   inode.durable = bytes.slice();
@@ -259,8 +260,13 @@ export class MemoryFileSystem implements FileSystem {
   /** The disk after the process is killed: every write and name change survives. */
   processKillImage(): MemoryFileSystem {
     const image = new MemoryFileSystem();
+    const built = new Map<Inode, Inode>();
     for (const [path, entry] of this.names) {
-      const copy = entry === 'dir' ? 'dir' : inodeFrom(entry.data.subarray(0, entry.length));
+      let copy: Entry = 'dir';
+      if (entry !== 'dir') {
+        copy = built.get(entry) ?? inodeFrom(entry.data.subarray(0, entry.length), entry.mtimeMs);
+        built.set(entry, copy);
+      }
       image.names.set(path, copy);
       image.durableNames.set(path, copy);
     }
@@ -290,9 +296,8 @@ export class MemoryFileSystem implements FileSystem {
       }
       let copy = built.get(entry);
       if (copy === undefined) {
-        copy = inodeFrom(contentAfterPowerLoss(entry, options, random));
-        // NOTE: a power loss and restart take longer than any staleness grace period.
-        copy.mtimeMs = 0;
+        // NOTE: mtime 0: a power loss and restart take longer than any staleness grace period.
+        copy = inodeFrom(contentAfterPowerLoss(entry, options, random), 0);
         built.set(entry, copy);
       }
       image.names.set(path, copy);

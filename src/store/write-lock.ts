@@ -11,9 +11,10 @@
  * boot, or a pid now used by a process that started at another time (pid reuse).
  *
  * Taking over a stale lock races with other processes doing the same. The one that creates
- * `LOCK.break` (O_EXCL) re-reads the owner, and unlinks `LOCK` only if it still holds the same
- * token, so a fresh lock is never removed by a late contender. A `LOCK.break` older than a second
- * is itself stale (its creator died inside those few microseconds) and is removed.
+ * `LOCK.break` (the same way, holding its owner) re-reads the owner of `LOCK`, and unlinks it only
+ * if it still holds the same token, so a fresh lock is never removed by a late contender. A
+ * `LOCK.break` whose owner is dead (or, unreadable, older than a second) is itself stale: its
+ * creator died inside those few microseconds.
  *
  * Readers take no lock. Owners on another host cannot be checked and count as live.
  */
@@ -103,7 +104,7 @@ export function acquireWriteLock(
     const live =
       holder === null ? !olderThan(fs, path, UNREADABLE_GRACE_MS, true) : isAlive(holder);
     if (live) throw lockedError(path, holder);
-    breakStaleLock(fs, dir, path, holder);
+    breakStaleLock(fs, dir, holder, { content, isAlive });
   }
   throw lockedError(path, readOwner(fs, path) ?? null);
 }
@@ -204,10 +205,18 @@ function olderThan(fs: FileSystem, path: string, ms: number, missing: boolean): 
 }
 
 /** Removes a stale `LOCK` under `LOCK.break`, only if it still names `holder`. */
-function breakStaleLock(fs: FileSystem, dir: string, path: string, holder: LockOwner | null): void {
+function breakStaleLock(
+  fs: FileSystem,
+  dir: string,
+  holder: LockOwner | null,
+  me: { content: Uint8Array; isAlive: (owner: LockOwner) => boolean },
+): void {
+  const path = posix.join(dir, LOCK_FILE);
   const breakPath = posix.join(dir, BREAK_FILE);
-  if (!tryCreateEmpty(fs, breakPath)) {
-    if (olderThan(fs, breakPath, BREAK_STALE_MS, false)) unlinkIfPresent(fs, breakPath);
+  if (!tryCreate(fs, breakPath, me.content)) {
+    const breaker = readOwner(fs, breakPath);
+    const dead = breaker ? !me.isAlive(breaker) : olderThan(fs, breakPath, BREAK_STALE_MS, false);
+    if (dead && readOwner(fs, breakPath)?.token === breaker?.token) unlinkIfPresent(fs, breakPath);
     return;
   }
   try {
@@ -224,17 +233,6 @@ function removeQuietly(fs: FileSystem, path: string): void {
     fs.unlink(path);
   } catch (error) {
     if (!(error instanceof MuveraError)) throw error;
-  }
-}
-
-/** Creates an empty file with O_EXCL; false when it exists. */
-function tryCreateEmpty(fs: FileSystem, path: string): boolean {
-  try {
-    fs.open(path, 'create').close();
-    return true;
-  } catch (error) {
-    if (error instanceof MuveraError && error.code === 'already-exists') return false;
-    throw error;
   }
 }
 

@@ -129,7 +129,7 @@ describe('commit protocol of the storage blocks', () => {
   workload(counter, []);
   const total = counter.mutations;
 
-  it(`survives a kill at each of its ${total} mutating calls, and every power-loss image`, () => {
+  it(`survives a kill at each of its ${total} mutating calls, and every power-loss image`, (t) => {
     let images = 0;
     for (let n = 1; n <= total; n++) {
       const fs = new FaultFileSystem({ crashAt: n });
@@ -142,6 +142,7 @@ describe('commit protocol of the storage blocks', () => {
       }
     }
     assert.ok(images >= total * 9);
+    t.diagnostic(`${total} kill points, ${images} power-loss images reopened`);
   });
 
   it('after EIO, ENOSPC or a failed fsync at any call: a typed error, then a clean reopen', () => {
@@ -167,6 +168,32 @@ describe('commit protocol of the storage blocks', () => {
         verify(image, acknowledged, `${JSON.stringify(plan)} ${scenario}`);
       }
     }
+  });
+
+  it('recovery itself survives a kill at each of its mutating calls', (t) => {
+    let recoveryKills = 0;
+    for (let n = 1; n <= total; n += 4) {
+      const crashed = new FaultFileSystem({ crashAt: n });
+      const acknowledged: number[][] = [];
+      assert.throws(() => workload(crashed, acknowledged), SimulatedCrash);
+      for (const { fs: image } of crashed.powerLossImages(n).slice(0, 3)) {
+        if (!image.exists(DIR)) continue;
+        const counting = FaultFileSystem.from(image);
+        open(counting);
+        for (let k = 1; k <= counting.mutations; k++) {
+          const recovering = FaultFileSystem.from(image, { crashAt: k });
+          assert.throws(() => open(recovering), SimulatedCrash);
+          verify(
+            recovering.processKillImage(),
+            acknowledged,
+            `recovery of call ${n} killed at ${k}`,
+          );
+          recoveryKills++;
+        }
+      }
+    }
+    assert.ok(recoveryKills >= 50, `only ${recoveryKills} kills during recovery`);
+    t.diagnostic(`${recoveryKills} kills during recovery`);
   });
 
   it('a clean run leaves the newest generation, one log file and no temp files', () => {
