@@ -79,6 +79,12 @@ const BYTES_PER_SCALAR: Record<HnswPrecision, number> = { f32: 4, f16: 2 };
 const NEIGHBOUR_BYTES = 4;
 /** Key, level and lock bookkeeping per node in usearch, roughly. */
 const NODE_OVERHEAD_BYTES = 16;
+/** usearch 2.25 file layout, checked before its loader runs (see checkNativeHead). */
+const VECTORS_BLOB_PREFIX = 8;
+const USEARCH_MAGIC = 'usearch';
+const HEAD_PRESENT_OFFSET = 17;
+const HEAD_DIMENSIONS_OFFSET = 33;
+const HEAD_BYTES = 64;
 /** How much more than `count` a filtered search fetches first, and how fast it widens. */
 const FILTER_GROWTH = 4;
 
@@ -226,6 +232,7 @@ export class HnswIndex implements CandidateIndex {
     const reader = new SectionReader(payload);
     if (hasMean === true) index.#mean = reader.read(Float32Array, header.dimensions);
     const native = reader.rest();
+    checkNativeHead(native, header);
 
     withTempFile((path) => {
       writeFileSync(path, native);
@@ -253,6 +260,37 @@ export class HnswIndex implements CandidateIndex {
   /** <q, m>: what centring took from every score of this query. */
   #shift(query: Float32Array): number {
     return this.#mean === null ? 0 : dot(query, 0, this.#mean, 0, this.dimensions);
+  }
+}
+
+/**
+ * Checks the head of usearch's file against the envelope header before usearch reads it.
+ * NOTE: usearch's loader trusts its input (200 bytes of garbage crashed the process with
+ * SIGSEGV), so the envelope checksum is the real guard; this catches a well-checksummed payload
+ * that is not a usearch index of the stated shape. Layout (usearch 2.25): u32 rows, u32 bytes a
+ * row, the vectors, then the head: magic "usearch", three u16 version numbers, one byte each for
+ * metric, scalar, key and slot kinds, then u64 present count, deleted count and dimensions.
+ */
+function checkNativeHead(native: Uint8Array, header: EnvelopeHeader): void {
+  const fail = (what: string) =>
+    new MuveraError('corrupt-data', `HNSW payload is not a usearch index: ${what}`, {
+      remedy: 'Rebuild the index from the stored documents',
+    });
+  if (native.length < VECTORS_BLOB_PREFIX) throw fail(`${native.length} bytes`);
+  const view = new DataView(native.buffer, native.byteOffset, native.byteLength);
+  const rows = view.getUint32(0, true);
+  const rowBytes = view.getUint32(4, true);
+  const head = VECTORS_BLOB_PREFIX + rows * rowBytes;
+  if (head + HEAD_BYTES > native.length) throw fail(`${rows} rows of ${rowBytes} bytes overrun it`);
+
+  const magic = new TextDecoder().decode(native.subarray(head, head + USEARCH_MAGIC.length));
+  if (magic !== USEARCH_MAGIC) throw fail('no usearch magic after the vectors');
+  const present = Number(view.getBigUint64(head + HEAD_PRESENT_OFFSET, true));
+  const dimensions = Number(view.getBigUint64(head + HEAD_DIMENSIONS_OFFSET, true));
+  if (present !== header.count || dimensions !== header.dimensions) {
+    throw fail(
+      `it holds ${present} vectors of ${dimensions}, the header says ${header.count} of ${header.dimensions}`,
+    );
   }
 }
 
