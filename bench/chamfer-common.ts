@@ -4,6 +4,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { toTokenBatch } from '../src/encoders/batch.js';
+import { StaticTokenEncoder } from '../src/encoders/static-encoder.js';
 
 /** The real ColBERTv2 token vectors (35 documents, 5 queries) with judgments. */
 export interface Fixture {
@@ -103,4 +105,41 @@ export function interleaved(
     });
   }
   return rates.map((list) => list.sort((a, b) => a - b)[list.length >> 1]);
+}
+
+const DATA = join(import.meta.dirname, '..', 'data');
+
+function readJsonLines(file: string): Record<string, string>[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line));
+}
+
+/** SciFact test queries and corpus, encoded by the shipped static word-vector encoder. */
+export async function loadScifactStatic() {
+  const corpus = readJsonLines(join(DATA, 'scifact', 'corpus.jsonl'));
+  const docIndex = new Map(corpus.map((doc, i) => [doc._id, i]));
+  const judged = new Map<string, Set<number>>();
+  const qrels = readFileSync(join(DATA, 'scifact', 'qrels', 'test.tsv'), 'utf8').split('\n');
+  for (const line of qrels.slice(1)) {
+    const [queryId, docId, score] = line.split('\t');
+    if (!docId || Number(score) <= 0) continue;
+    if (!judged.has(queryId)) judged.set(queryId, new Set());
+    judged.get(queryId)?.add(docIndex.get(docId) as number);
+  }
+  const queries = readJsonLines(join(DATA, 'scifact', 'queries.jsonl')).filter((q) =>
+    judged.has(q._id),
+  );
+  const encoder = await StaticTokenEncoder.load(join(DATA, 'encoders', 'fasttext-skipgram128'));
+  const texts = corpus.map((doc) => `${doc.title} ${doc.text}`);
+  const docs = toTokenBatch(await encoder.encodeDocuments(texts));
+  const encoded = await encoder.encodeQueries(queries.map((q) => q.text));
+  return {
+    dim: encoder.dim,
+    numDocs: corpus.length,
+    docs: { data: docs.data, offsets: docs.offsets },
+    queries: encoded.map((q) => q.data),
+    relevant: queries.map((q) => judged.get(q._id) as Set<number>),
+  };
 }

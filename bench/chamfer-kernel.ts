@@ -2,7 +2,8 @@
  * Exact Chamfer kernel throughput: a 32 x 128 query against documents of 100 x 128 tokens, one
  * core unless stated. Compares the plain TypeScript loop (chamferReference), usearch's
  * exactSearch used as a MaxSim kernel (k = 1 per query token, inner product), and our kernels
- * (WebAssembly SIMD at every stored precision, portable TypeScript), then 1 and 2 threads.
+ * (WebAssembly SIMD at every stored precision, portable TypeScript), then 1 and 2 threads
+ * (data in ordinary memory, copied to the worker, or in a SharedArrayBuffer, not copied).
  * Reports documents/s, GFLOP/s (2 * 32 * 100 * 128 flops a document) and the fraction of the
  * core's fused multiply-add peak (72 GFLOP/s per DESIGN.md).
  *
@@ -126,12 +127,17 @@ for (const [precision, scaleMode, tolerance] of ENCODINGS) {
   }
 }
 
+// The float32 batch again in a SharedArrayBuffer: pool workers read it without a copy.
+const shared = new Float32Array(new SharedArrayBuffer(data.byteLength));
+shared.set(data);
+batches.set('float32 shared', { data: shared, offsets });
+
 // Threads: a pool of 1 and of 2 threads over the float32 and int8 batches.
 const pools: ChamferPool[] = [];
 for (const threads of [1, 2]) {
   const pool = new ChamferPool({ threads, parallelThreshold: 0 });
   pools.push(pool);
-  for (const label of ['float32', 'int8/token']) {
+  for (const label of ['float32', 'float32 shared', 'int8/token']) {
     const batch = batches.get(label) as DocumentBatch;
     setChamferKernel('auto');
     check(`pool ${threads}`, await pool.scoreBatch(query, batch, DIM, out), 0.2);
