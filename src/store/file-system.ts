@@ -233,7 +233,7 @@ export class NodeFileSystem implements FileSystem {
     try {
       attempt('fsync (directory)', path, () => nodeFs.fsyncSync(fd));
     } finally {
-      nodeFs.closeSync(fd);
+      attempt('close (directory)', path, () => nodeFs.closeSync(fd));
     }
   }
 
