@@ -208,6 +208,12 @@ async function main(): Promise<void> {
     await run('source float32, same settings', FLOAT32_SOURCE, {}, corpus),
     await run('float16, no stop words', SHIPPED, { stopWords: null }, corpus),
     await run('float16, unique query tokens', SHIPPED, { uniqueQueryTokens: true }, corpus),
+    await run(
+      'float16, repeated document tokens kept',
+      SHIPPED,
+      { uniqueDocumentTokens: false },
+      corpus,
+    ),
   ];
   const baseline = await kernelSpeed(corpus);
   const tablePerSecond = (corpus.docIds.length * corpus.queries.length) / runs[0].seconds;
@@ -229,7 +235,7 @@ async function main(): Promise<void> {
     ...rows,
     '',
     `float16 vs float32: top-10 overlap ${(overlap * 100).toFixed(2)}%, nDCG@10 change ${(runs[0].ndcg10 - runs[1].ndcg10).toFixed(4)}.`,
-    `Duplicate document tokens never change a Chamfer score (a max ignores repeats); keeping them only costs memory.`,
+    `Repeated document tokens never change a Chamfer score (a max ignores repeats): keeping them gives the same nDCG@10 (${runs[4].ndcg10.toFixed(4)}) with ${(runs[4].avgDocTokens / runs[0].avgDocTokens).toFixed(2)}x the document tokens.`,
     '',
     `Scoring: word-table lookups ${Math.round(tablePerSecond)} documents/s against the library's Chamfer kernel (${baseline.kernel}, one thread) ${Math.round(baseline.perSecond)} documents/s (${(tablePerSecond / baseline.perSecond).toFixed(1)}x); table scores equal the reference kernel's within ${TOLERANCE} on ${CHECK_QUERIES} x ${CHECK_DOCS} pairs.`,
   ].join('\n');
