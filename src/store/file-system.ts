@@ -18,7 +18,6 @@
  * {@link WriteFence} turns the first failed write or sync into a latched `closed` state.
  */
 import * as nodeFs from 'node:fs';
-import { dirname } from 'node:path';
 import { MuveraError } from '../errors.js';
 
 /**
@@ -270,11 +269,6 @@ export function writeNewFile(fs: FileSystem, path: string, data: Uint8Array, syn
   } finally {
     handle.close();
   }
-}
-
-/** The directory holding `path`. */
-export function parentDir(path: string): string {
-  return dirname(path);
 }
 
 /** The state of a writer guarded by a {@link WriteFence}. */
