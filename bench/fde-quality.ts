@@ -7,6 +7,7 @@
  * Writes bench/results/fde-quality.md and .json.
  */
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { chamferBatch, dotProducts } from '../src/chamfer/index.js';
 import { FDE_PRESET_NAMES, FdeEncoder } from '../src/fde/index.js';
 import { machineInfo, machineLine, seededRandom, writeResult } from './harness.js';
@@ -146,7 +147,8 @@ function report(rows: PresetQuality[], seconds: number): string {
 function generatorCommit(): string {
   try {
     const args = ['log', '-1', '--format=%h', '--', 'bench/synthetic'];
-    return execFileSync('git', args, { cwd: import.meta.dirname, encoding: 'utf8' }).trim();
+    const root = join(import.meta.dirname, '..');
+    return execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim() || 'uncommitted';
   } catch {
     return 'unknown';
   }
