@@ -10,11 +10,13 @@ import { readFileSync } from 'node:fs';
 import { type ArgsDef, type CommandDef, defineCommand, renderUsage, runCommand } from 'citty';
 import { isMuveraError, MuveraError } from '../errors.js';
 import { setLogLevel } from '../log.js';
+import { withPostgres } from '../postgres/open.js';
 import { embeddedEngine } from '../server/embedded-engine.js';
 import { deleteCommand } from './commands/delete-command.js';
 import { evalCommand } from './commands/eval-command.js';
 import { indexCommand } from './commands/index-command.js';
 import { infoCommand } from './commands/info-command.js';
+import { migrateCommand } from './commands/migrate-command.js';
 import { searchCommand } from './commands/search-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import type { CliContext } from './context.js';
@@ -34,6 +36,7 @@ const COMMANDS: Record<string, CommandDef<any>> = {
   info: infoCommand,
   delete: deleteCommand,
   eval: evalCommand,
+  migrate: migrateCommand,
 };
 
 const root = defineCommand({
@@ -60,7 +63,7 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
   const context: CliContext = {
     out: process.stdout,
     err: process.stderr,
-    engine: embeddedEngine,
+    engine: withPostgres(embeddedEngine),
     rawArgs: argv.slice(1),
     version: packageVersion(),
     interrupted: waitForSignal,

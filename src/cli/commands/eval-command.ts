@@ -5,6 +5,7 @@
  */
 import { defineCommand } from 'citty';
 import { invalidArgument } from '../../errors.js';
+import { parseSweep } from '../../eval/sweep.js';
 import { type CliContext, intFlag } from '../context.js';
 import { commonArgs, defineArgs, type Runner } from './common.js';
 import { runEvaluation } from './eval-runner.js';
@@ -59,12 +60,8 @@ export interface EvalFlags {
   quiet: boolean;
 }
 
-function parseSweep(value: string | undefined): number[] | undefined {
-  if (value === undefined) return undefined;
-  const [knob, list] = value.split('=');
-  if (knob !== 'candidates' || list === undefined)
-    throw invalidArgument('--sweep', 'candidates=N,N,...', value);
-  return list.split(',').map((item) => intFlag(item.trim(), 'sweep') as number);
+function sweepValues(value: string | undefined): number[] | undefined {
+  return value === undefined ? undefined : parseSweep(value).values;
 }
 
 const runEval: Runner<typeof args> = async (context, parsed) => {
@@ -86,7 +83,7 @@ const runEval: Runner<typeof args> = async (context, parsed) => {
     candidates: intFlag(parsed.candidates, 'candidates'),
     split: parsed.split,
     queries: intFlag(parsed.queries, 'queries'),
-    sweep: parseSweep(parsed.sweep),
+    sweep: sweepValues(parsed.sweep),
     plot: parsed.plot,
     json: parsed.json === true,
     quiet: parsed.quiet === true,

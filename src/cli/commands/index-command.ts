@@ -65,28 +65,37 @@ const args = defineArgs({
 });
 
 /** Counts of one indexing run. */
-interface Summary {
+export interface IndexSummary {
   indexed: number;
   alreadyStored: number;
   skipped: { id: string; code: string; message: string }[];
   seconds: number;
 }
 
-/** Runs `muvera index`. */
-const runIndex: Runner<typeof args> = async (context, parsed) => {
-  const batchSize = intFlag(parsed['batch-size'], 'batch-size') ?? DEFAULTS.cli.indexBatchSize;
-  const limit = intFlag(parsed.limit, 'limit');
-  const file = await corpusFile(parsed.corpus);
-  const { opened, encoder: created } = await openOrCreate(context, parsed);
+/** What to index where; the collection fields apply only when `dir` holds no collection yet. */
+export interface IndexRequest extends CreateFlags {
+  corpus: string;
+  batchSize: number;
+  limit?: number;
+  quiet: boolean;
+}
+
+/** Builds or extends the collection in `request.dir` from a corpus; shared with `muvera eval`. */
+export async function indexCorpus(
+  context: CliContext,
+  request: IndexRequest,
+): Promise<IndexSummary> {
+  const file = await corpusFile(request.corpus);
+  const { opened, encoder: created } = await openOrCreate(context, request);
+  const encoder = lazyEncoder(context, opened, created);
   try {
-    const encoder = lazyEncoder(context, opened, created);
-    const total = Math.min(await countDocuments(file), limit ?? Number.POSITIVE_INFINITY);
-    const progress = startProgress(context.err, 'indexing', total, parsed.quiet === true);
-    const summary: Summary = { indexed: 0, alreadyStored: 0, skipped: [], seconds: 0 };
+    const total = Math.min(await countDocuments(file), request.limit ?? Number.POSITIVE_INFINITY);
+    const progress = startProgress(context.err, 'indexing', total, request.quiet);
+    const summary: IndexSummary = { indexed: 0, alreadyStored: 0, skipped: [], seconds: 0 };
     const started = performance.now();
 
     let seen = 0;
-    for await (let batch of readCorpus(file, batchSize)) {
+    for await (let batch of readCorpus(file, request.batchSize)) {
       if (seen >= total) break;
       batch = batch.slice(0, total - seen);
       seen += batch.length;
@@ -95,11 +104,22 @@ const runIndex: Runner<typeof args> = async (context, parsed) => {
     }
     progress.stop();
     summary.seconds = (performance.now() - started) / 1000;
-    await encoder.dispose();
-    report(context, summary, parsed.json === true);
+    return summary;
   } finally {
+    await encoder.dispose();
     await opened.collection.close();
   }
+}
+
+/** Runs `muvera index`. */
+const runIndex: Runner<typeof args> = async (context, parsed) => {
+  const summary = await indexCorpus(context, {
+    ...parsed,
+    batchSize: intFlag(parsed['batch-size'], 'batch-size') ?? DEFAULTS.cli.indexBatchSize,
+    limit: intFlag(parsed.limit, 'limit'),
+    quiet: parsed.quiet === true,
+  });
+  report(context, summary, parsed.json === true);
 };
 
 /** Flags that describe a new collection. */
@@ -174,7 +194,7 @@ async function indexBatch(
   collection: CollectionApi,
   batch: DocumentRequest[],
   encoder: () => Promise<TokenEncoder>,
-  summary: Summary,
+  summary: IndexSummary,
 ): Promise<void> {
   const fresh: DocumentRequest[] = [];
   for (const request of batch) {
@@ -210,7 +230,7 @@ async function indexBatch(
 /** Runs `step`; a skippable failure is recorded against `id` (when given) and yields undefined. */
 async function attempt<T>(
   id: string | null,
-  summary: Summary,
+  summary: IndexSummary,
   step: () => Promise<T>,
 ): Promise<T | undefined> {
   try {
@@ -222,7 +242,7 @@ async function attempt<T>(
   }
 }
 
-function report(context: CliContext, summary: Summary, json: boolean): void {
+function report(context: CliContext, summary: IndexSummary, json: boolean): void {
   if (json) {
     println(context, JSON.stringify(summary));
     return;
