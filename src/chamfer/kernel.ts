@@ -90,12 +90,19 @@ let choice: KernelChoice = initialChoice();
 let active: ChamferKernel | undefined;
 const portable = new PortableKernel();
 
-function resolve(): ChamferKernel {
-  if (choice === 'portable') return portable;
+/**
+ * The kernel for `next`: `'auto'` falls back to the portable kernel when `loadWasm` throws,
+ * `'wasm-simd'` turns that failure into an `unavailable` error. Exported for tests.
+ */
+export function chooseKernel(
+  next: KernelChoice,
+  loadWasm: () => ChamferKernel = loadWasmKernel,
+): ChamferKernel {
+  if (next === 'portable') return portable;
   try {
-    return loadWasmKernel();
+    return loadWasm();
   } catch (error) {
-    if (choice === 'wasm-simd') {
+    if (next === 'wasm-simd') {
       throw new MuveraError('unavailable', 'the WebAssembly SIMD Chamfer kernel cannot load', {
         remedy: "Use setChamferKernel('auto') to fall back to the portable kernel",
         cause: error,
@@ -108,7 +115,7 @@ function resolve(): ChamferKernel {
 
 /** The kernel this thread scores with (loaded on first use). */
 export function getKernel(): ChamferKernel {
-  active ??= resolve();
+  active ??= chooseKernel(choice);
   return active;
 }
 

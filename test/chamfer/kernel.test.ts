@@ -14,6 +14,7 @@ import {
   encodeTokens,
   setChamferKernel,
 } from '../../src/chamfer/index.js';
+import { chooseKernel } from '../../src/chamfer/kernel.js';
 import { randomRows } from './helpers.js';
 
 const TOLERANCE = 1e-5;
@@ -29,7 +30,7 @@ const ENCODINGS = [
 function scoreWith(kernel: 'wasm-simd' | 'portable', query: Float32Array, docs: EncodedTokens[]) {
   setChamferKernel(kernel);
   assert.equal(chamferKernelName(), kernel);
-  return chamferBatch(query, docs, query.length === 0 ? 1 : docs[0].dim);
+  return chamferBatch(query, docs, docs[0].dim);
 }
 
 after(() => setChamferKernel('auto'));
@@ -68,6 +69,22 @@ describe('fast kernel matches the portable kernel', () => {
         assert.ok(Math.abs(scores[d] - expected) <= TOLERANCE * (1 + Math.abs(expected)));
       }
     }
+  });
+});
+
+describe('kernel selection', () => {
+  const noSimd = () => {
+    throw new Error('WebAssembly SIMD is not supported');
+  };
+
+  it("falls back to the portable kernel under 'auto' when WebAssembly cannot load", () => {
+    assert.equal(chooseKernel('auto', noSimd).name, 'portable');
+    assert.equal(chooseKernel('auto').name, 'wasm-simd');
+  });
+
+  it("reports 'unavailable' when 'wasm-simd' is required and cannot load", () => {
+    assert.throws(() => chooseKernel('wasm-simd', noSimd), { code: 'unavailable' });
+    assert.throws(() => setChamferKernel('avx' as 'auto'), { code: 'invalid-argument' });
   });
 });
 
