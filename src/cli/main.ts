@@ -79,7 +79,7 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
 async function dispatch(argv: string[], context: CliContext): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || HELP_FLAGS.includes(name) || name === 'help') {
-    context.out.write(`${await help(root)}\n`);
+    context.out.write(`${plain(context, await help(root))}\n`);
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
   if (VERSION_FLAGS.includes(name)) {
@@ -92,7 +92,7 @@ async function dispatch(argv: string[], context: CliContext): Promise<number> {
       `unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`,
     );
   if (rest.some((arg) => HELP_FLAGS.includes(arg))) {
-    context.out.write(`${await help(command, name)}\n`);
+    context.out.write(`${plain(context, await help(command, name))}\n`);
     return EXIT_OK;
   }
 
@@ -126,6 +126,11 @@ function reportFailure(context: CliContext, error: unknown, verbose: boolean): n
   });
   context.err.write(`muvera: ${internal.message}\n${String((error as Error)?.stack ?? error)}\n`);
   return EXIT_INTERNAL;
+}
+
+/** Help keeps citty's colours on a terminal only. */
+function plain(context: CliContext, text: string): string {
+  return (context.out as { isTTY?: boolean }).isTTY ? text : stripColor(text);
 }
 
 /** citty colours its messages; the CLI's diagnostics stay plain. */

@@ -74,6 +74,11 @@ export const EXAMPLES: Record<string, string[]> = {
   ],
   info: ['muvera info .data/scifact', 'muvera info .data/scifact --json'],
   delete: ['muvera delete .data/scifact 4983 5836', 'muvera delete .data/scifact 4983 --json'],
+  migrate: [
+    "muvera migrate .data/scifact 'postgres://user@db:5432/search?collection=scifact'",
+    "muvera migrate 'postgres://user@db:5432/search?collection=scifact' .data/scifact-copy",
+    "muvera migrate .data/scifact 'postgres://localhost/search?collection=scifact' --fde compact",
+  ],
   eval: [
     `muvera eval --dataset data/scifact --encoder ${STATIC}`,
     'muvera eval --dataset data/scifact --collection .data/scifact --strategy exact --json',

@@ -35,17 +35,10 @@ import {
 } from '../collection/validate.js';
 import { DEFAULTS } from '../defaults.js';
 import { invalidArgument, MuveraError } from '../errors.js';
-import { checkDim } from '../tokens/token-set.js';
+import { checkExpected, type ExpectedConfig, newConfig } from './config.js';
 import { createPool, inTransaction, type SqlPool } from './pool.js';
 import { DOCUMENT_COLUMNS, toRecord } from './rows.js';
-import {
-  createTables,
-  POSTGRES_FORMAT_VERSION,
-  type PostgresConfig,
-  readConfig,
-  table,
-  vectorTypeFor,
-} from './schema.js';
+import { createTables, type PostgresConfig, readConfig, table } from './schema.js';
 import { runPostgresSearch, type SearchContext } from './search.js';
 import { parseTarget, redact } from './target.js';
 import { writeDocuments } from './write.js';
@@ -70,10 +63,9 @@ export interface PostgresOpenOptions extends PostgresOptions {
    * The configuration this client expects. Any field given must match the stored one, or the
    * open is refused with `config-mismatch`.
    */
-  expect?: Pick<CollectionOptions, 'dim' | 'fde' | 'precision'>;
+  expect?: ExpectedConfig;
 }
 
-const PRECISIONS: readonly Precision[] = ['float32', 'float16', 'int8'];
 const PRECISION_SCALE_MODE = 'token';
 
 /** A collection stored in one schema of a PostgreSQL database with pgvector. */
@@ -247,12 +239,7 @@ export class PostgresCollection implements CollectionApi {
       'get',
     );
     if (result.rows.length === 0) return undefined;
-    const record = toRecord(result.rows[0], 0, this.dim, this.precision);
-    const doc: StoredDocument = { id: record.id, tokens: decodeTokens(record.tokens) };
-    if (record.metadata !== undefined) doc.metadata = record.metadata;
-    if (record.text !== undefined) doc.text = record.text;
-    if (record.spans !== undefined) doc.spans = record.spans;
-    return doc;
+    return storedDocument(result.rows[0], this.dim, this.precision);
   }
 
   /** Searches with one query token matrix; options as the embedded collection (docs/postgres.md). */
@@ -272,6 +259,26 @@ export class PostgresCollection implements CollectionApi {
     const checked = queries.map((query, i) => checkQuery(query, this.dim, `queries[${i}]`));
     const context = this.#context();
     return Promise.all(checked.map((query) => runPostgresSearch(context, query, resolved)));
+  }
+
+  /**
+   * Every document in id order, `batchSize` at a time. Pages follow the primary key (keyset
+   * pagination), each read in its own snapshot: a write running meanwhile may or may not show.
+   */
+  async *documents(batchSize: number = DEFAULTS.postgres.writeBatchDocuments) {
+    this.#checkOpen();
+    let after = '';
+    for (;;) {
+      const page = await this.#query(
+        `SELECT ${DOCUMENT_COLUMNS} FROM ${table(this.schema, 'documents')} d
+         WHERE d.id > $1 ORDER BY d.id LIMIT $2`,
+        [after, batchSize],
+        'documents',
+      );
+      if (page.rows.length === 0) return;
+      yield page.rows.map((row) => storedDocument(row, this.dim, this.precision));
+      after = page.rows[page.rows.length - 1].id as string;
+    }
   }
 
   /** The encoder spec given at creation (remembered for text queries), or undefined. */
@@ -342,6 +349,20 @@ export class PostgresCollection implements CollectionApi {
 /** The document input of {@link PostgresCollection.upsert}. */
 type DocumentInputs = Parameters<CollectionApi['upsert']>[0];
 
+/** A `documents` row as returned by `get`: float32 tokens, metadata, text, spans. */
+function storedDocument(
+  row: Record<string, unknown>,
+  dim: number,
+  precision: Precision,
+): StoredDocument {
+  const record = toRecord(row, 0, dim, precision);
+  const doc: StoredDocument = { id: record.id, tokens: decodeTokens(record.tokens) };
+  if (record.metadata !== undefined) doc.metadata = record.metadata;
+  if (record.text !== undefined) doc.text = record.text;
+  if (record.spans !== undefined) doc.spans = record.spans;
+  return doc;
+}
+
 /** The pool to use: the caller's, or a new one this collection owns. */
 function poolFor(
   connectionString: string,
@@ -349,58 +370,4 @@ function poolFor(
 ): { pool: SqlPool; owns: boolean } {
   if (options.pool !== undefined) return { pool: options.pool, owns: false };
   return { pool: createPool(connectionString, options.poolSize), owns: true };
-}
-
-/** The config row of a new collection, after checking the options. */
-function newConfig(options: PostgresCreateOptions): PostgresConfig {
-  if (options === null || typeof options !== 'object') {
-    throw invalidArgument('options', 'an object { dim, fde?, precision?, tokenTable? }', options);
-  }
-  const dim = checkDim(options.dim, 'options.dim');
-  const precision = options.precision ?? (DEFAULTS.collection.precision as Precision);
-  if (!PRECISIONS.includes(precision)) {
-    throw invalidArgument('options.precision', `one of ${PRECISIONS.join(', ')}`, precision);
-  }
-  const fde = makeFde(options.fde ?? DEFAULTS.postgres.fde, dim);
-  const tokenTable = options.tokenTable ?? DEFAULTS.postgres.tokenTable;
-  const config: PostgresConfig = {
-    formatVersion: POSTGRES_FORMAT_VERSION,
-    dim,
-    precision,
-    fde: fde.config,
-    fingerprint: fde.fingerprint,
-    fdeDimension: fde.outputDimension,
-    fdeType: vectorTypeFor(fde.outputDimension, 'the FDE'),
-    tokenType: tokenTable ? vectorTypeFor(dim, 'options.dim') : null,
-    hnsw: { m: DEFAULTS.postgres.hnswM, efConstruction: DEFAULTS.postgres.hnswEfConstruction },
-  };
-  if (options.encoder !== undefined) config.encoder = options.encoder;
-  return config;
-}
-
-/** Throws `config-mismatch` when a field the client expects differs from the stored config. */
-function checkExpected(
-  config: PostgresConfig,
-  expect: PostgresOpenOptions['expect'],
-  schema: string,
-): void {
-  const mismatch = (parameter: string, expected: unknown, actual: unknown) =>
-    new MuveraError('config-mismatch', `collection ${schema} was built with another ${parameter}`, {
-      parameter,
-      expected,
-      actual,
-      remedy: 'Open it without that option to use the stored config, or use another collection',
-    });
-  if (expect?.dim !== undefined && expect.dim !== config.dim) {
-    throw mismatch('dim', config.dim, expect.dim);
-  }
-  if (expect?.precision !== undefined && expect.precision !== config.precision) {
-    throw mismatch('precision', config.precision, expect.precision);
-  }
-  if (expect?.fde !== undefined) {
-    const wanted = makeFde(expect.fde, config.dim);
-    if (wanted.fingerprint !== config.fingerprint) {
-      throw mismatch('fde', config.fingerprint, wanted.fingerprint);
-    }
-  }
 }

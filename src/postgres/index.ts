@@ -4,6 +4,18 @@ export {
   type PostgresOpenOptions,
   type PostgresOptions,
 } from './collection.js';
+export {
+  type MigrateOptions,
+  type MigrateSummary,
+  migrateCollection,
+} from './migrate.js';
+export {
+  type CollectionOpener,
+  createCollection,
+  openCollection,
+  postgresCollectionExists,
+  withPostgres,
+} from './open.js';
 export type { SqlClient, SqlPool, SqlResult } from './pool.js';
 export {
   MAX_HALFVEC_DIMENSIONS,

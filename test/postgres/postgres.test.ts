@@ -7,6 +7,7 @@ import { after } from 'node:test';
 import { PostgresCollection } from '../../src/postgres/collection.js';
 import { collectionContract } from '../collection/contract.js';
 import { postgresBehaviour } from './behaviour.js';
+import { migrationTests } from './migrate.js';
 import { testPostgres } from './server.js';
 
 const open: PostgresCollection[] = [];
@@ -29,6 +30,7 @@ collectionContract('postgres (PGlite + pgvector over pg)', {
 });
 
 postgresBehaviour();
+migrationTests();
 
 after(async () => {
   await (await testPostgres()).stop();
