@@ -64,7 +64,7 @@ export const EXAMPLES: Record<string, string[]> = {
     'muvera search .data/scifact "does aspirin prevent stroke"',
     'muvera search .data/scifact "vitamin d and bone density" --k 5 --explain --stats',
     'muvera search .data/scifact "statins" --strategy exact --json',
-    'muvera search .data/scifact "statins" --candidates 500 --filter title="Statins"',
+    'muvera search .data/notes "deadline" --candidates 500 --filter project=apollo --filter year=2024',
     'muvera search .data/mine --vectors query.json',
   ],
   serve: [

@@ -215,6 +215,7 @@ const StatsBody = z
     queryTokens: z.number().int(),
     candidatesFetched: z.number().int(),
     exactScorings: z.number().int(),
+    exactFallback: z.boolean().optional(),
     timings: z.object({
       encodeMs: z.number(),
       candidatesMs: z.number(),
