@@ -15,7 +15,7 @@
  */
 import type { EncodedTokens, Precision, ScaleMode } from '../chamfer/precision.js';
 import { invalidArgument, MuveraError } from '../errors.js';
-import { align, magicBytes } from './binary.js';
+import { align, type BoundedBytes, corruptData, magicBytes, unsupportedVersion } from './binary.js';
 
 /** The first eight bytes of every token segment. */
 export const SEGMENT_MAGIC = magicBytes('MUVRTOKS');
@@ -175,4 +175,108 @@ export function validateEncoded(tokens: EncodedTokens, layout: SegmentLayout, na
   if (!(tokens.scales instanceof Float32Array) || tokens.scales.length !== numScales) {
     throw invalidArgument(`${name}.scales`, `a Float32Array of ${numScales} scales`, tokens.scales);
   }
+}
+
+const PRECISION_BY_CODE = new Map(
+  Object.entries(PRECISION_CODES).map(([name, code]) => [code, name as Precision]),
+);
+const SCALE_MODE_BY_CODE = new Map(
+  Object.entries(SCALE_MODE_CODES).map(([name, code]) => [code, name]),
+);
+
+/** Parsed and checked header fields. */
+export interface SegmentHeader {
+  layout: SegmentLayout;
+  headerBytes: number;
+  numDocuments: number;
+  numTokens: number;
+  directoryOffset: number;
+  /** The stored CRC-32 of the directory. */
+  directoryCrc: number;
+  /** The header CRC-32. */
+  checksum: number;
+}
+
+/**
+ * Checks a segment header (`data` holds at least its first bytes): magic, header size, header
+ * CRC, version, layout codes, and every size against `fileLength`, the real size of the file.
+ * The directory CRC (at `HEADER.directoryCrc`) is left to the caller, which has the directory.
+ */
+export function readSegmentHeader(data: BoundedBytes, fileLength: number): SegmentHeader {
+  data.need(0, SEGMENT_HEADER_BYTES, 'the segment header');
+  data.magic(HEADER.magic, SEGMENT_MAGIC, 'the segment header');
+  const headerBytes = data.bounded(
+    data.u16(HEADER.headerBytes, 'header size'),
+    SEGMENT_HEADER_BYTES,
+    MAX_HEADER_BYTES,
+    HEADER.headerBytes,
+    'header size',
+  );
+  const checksum = data.checksum(0, headerBytes - 4, headerBytes - 4, 'the segment header');
+  const version = data.u16(HEADER.version, 'format version');
+  if (version > SEGMENT_FORMAT_VERSION)
+    throw unsupportedVersion(data.file, 'token segment', version, SEGMENT_FORMAT_VERSION);
+  data.bounded(version, 1, SEGMENT_FORMAT_VERSION, HEADER.version, 'format version');
+
+  const layout = readLayout(data);
+  const fileBytes = data.u64(HEADER.fileBytes, 'file size');
+  if (fileBytes !== fileLength) {
+    throw corruptData(
+      data.file,
+      Math.min(fileBytes, fileLength),
+      `the header says ${fileBytes} bytes but the file has ${fileLength} (truncated or extended)`,
+      {
+        expected: fileBytes,
+        actual: fileLength,
+      },
+    );
+  }
+  const directoryOffset = data.bounded(
+    data.u64(HEADER.directoryOffset, 'directory offset'),
+    headerBytes,
+    fileLength,
+    HEADER.directoryOffset,
+    'directory offset',
+  );
+  const maxDocuments = Math.floor((fileLength - directoryOffset) / DIRECTORY_ENTRY_BYTES);
+  const numDocuments = data.bounded(
+    data.u32(HEADER.numDocuments, 'documents'),
+    0,
+    maxDocuments,
+    HEADER.numDocuments,
+    'document count',
+  );
+  if (directoryOffset + numDocuments * DIRECTORY_ENTRY_BYTES !== fileLength) {
+    throw corruptData(
+      data.file,
+      directoryOffset,
+      'the directory does not end at the end of the file',
+    );
+  }
+  const maxTokens = Math.floor(directoryOffset / (layout.dim * BYTES_PER_VALUE[layout.precision]));
+  const numTokens = data.bounded(
+    data.u64(HEADER.numTokens, 'tokens'),
+    0,
+    maxTokens,
+    HEADER.numTokens,
+    'token count',
+  );
+  const directoryCrc = data.u32(HEADER.directoryCrc, 'directory checksum');
+  return { layout, headerBytes, numDocuments, numTokens, directoryOffset, directoryCrc, checksum };
+}
+
+function readLayout(data: BoundedBytes): SegmentLayout {
+  const dim = data.bounded(data.u32(HEADER.dim, 'dim'), 1, MAX_DIM, HEADER.dim, 'dim');
+  const precision = PRECISION_BY_CODE.get(data.u8(HEADER.precision, 'precision'));
+  if (precision === undefined)
+    throw corruptData(data.file, HEADER.precision, 'unknown precision code');
+  const mode = SCALE_MODE_BY_CODE.get(data.u8(HEADER.scaleMode, 'scale mode'));
+  if (mode === undefined || (precision === 'int8') === (mode === 'none')) {
+    throw corruptData(
+      data.file,
+      HEADER.scaleMode,
+      `scale mode ${String(mode)} does not fit precision ${precision}`,
+    );
+  }
+  return { dim, precision, scaleMode: mode === 'none' ? undefined : (mode as ScaleMode) };
 }

@@ -8,38 +8,36 @@
  * and the format's caps, and the header and directory checksums are checked; block checksums are
  * checked at open too unless `verify` is off. Any failure is `corrupt-data` naming the file and
  * the offset; a newer format version is `unsupported-version`.
+ *
+ * For collections larger than memory, the `paged` option keeps only the header and directory in
+ * memory and reads each document with one positional read when `get` asks for it (checking its
+ * block checksum then), so memory stays bounded at the cost of one read and copy per document.
  */
-import type { EncodedTokens, Precision, ScaleMode } from '../chamfer/precision.js';
+import type { EncodedTokens } from '../chamfer/precision.js';
 import { DEFAULTS } from '../defaults.js';
 import { invalidArgument } from '../errors.js';
-import {
-  BoundedBytes,
-  corruptData,
-  crc32,
-  requireLittleEndian,
-  unsupportedVersion,
-} from './binary.js';
-import type { FileSystem } from './file-system.js';
+import { BoundedBytes, corruptData, crc32, requireLittleEndian } from './binary.js';
+import { type FileHandle, type FileSystem, tooLarge } from './file-system.js';
 import {
   BYTES_PER_VALUE,
   blockShape,
   DIRECTORY_ENTRY_BYTES,
   ENTRY,
-  HEADER,
-  MAX_DIM,
   MAX_HEADER_BYTES,
-  PRECISION_CODES,
-  SCALE_MODE_CODES,
-  SEGMENT_FORMAT_VERSION,
-  SEGMENT_HEADER_BYTES,
-  SEGMENT_MAGIC,
+  readSegmentHeader,
   type SegmentLayout,
 } from './token-format.js';
 
 /** Options of {@link TokenSegmentReader.open}. */
 export interface SegmentReaderOptions {
-  /** Check every block checksum now. Default `DEFAULTS.store.verifyOnOpen`. */
+  /** Check every block checksum now (loaded readers). Default `DEFAULTS.store.verifyOnOpen`. */
   verify?: boolean;
+  /**
+   * Read documents from the file on each `get` instead of loading the segment: memory stays
+   * bounded by the header and directory, at the cost of one read and one copy per document.
+   * Paged readers always check a document's checksum when reading it. Default false.
+   */
+  paged?: boolean;
   /** Refuse larger files as damaged. Default `DEFAULTS.store.maxSegmentBytes`. */
   maxBytes?: number;
   /** What the manifest recorded; a different length or checksum is `corrupt-data`. */
@@ -59,14 +57,46 @@ export interface TokenStoreStats {
   valueBytesPerToken: number;
 }
 
-const PRECISION_BY_CODE = new Map(
-  Object.entries(PRECISION_CODES).map(([name, code]) => [code, name as Precision]),
-);
-const SCALE_MODE_BY_CODE = new Map(
-  Object.entries(SCALE_MODE_CODES).map(([name, code]) => [code, name]),
-);
+/** Where a reader gets a segment's bytes: the whole file in memory, or positional reads. */
+interface SegmentSource {
+  readonly file: string;
+  readonly length: number;
+  /** True when each `bytes` call reads from the file (a fresh buffer) instead of memory. */
+  readonly paged: boolean;
+  /** `length` bytes at `offset` (inside the file), starting at an 8-aligned buffer offset. */
+  bytes(offset: number, length: number): Uint8Array;
+  close(): void;
+}
 
-/** A loaded token segment: counts, layout, and zero-copy access to each document. */
+/** The whole segment in one buffer: views share it, nothing is copied. */
+function loadedSource(bytes: Uint8Array, file: string): SegmentSource {
+  return {
+    file,
+    length: bytes.length,
+    paged: false,
+    bytes: (offset, length) => bytes.subarray(offset, offset + length),
+    close: () => {},
+  };
+}
+
+/** Positional reads through an open handle: one read (and one buffer) per document. */
+function pagedSource(handle: FileHandle): SegmentSource {
+  return {
+    file: handle.path,
+    length: handle.size(),
+    paged: true,
+    bytes: (offset, length) => {
+      const target = new Uint8Array(new ArrayBuffer(length));
+      if (handle.readInto(target, offset) !== length) {
+        throw corruptData(handle.path, offset, 'the file ended early (changed while open?)');
+      }
+      return target;
+    },
+    close: () => handle.close(),
+  };
+}
+
+/** An open token segment: counts, layout, and access to each document. */
 export class TokenSegmentReader {
   readonly layout: SegmentLayout;
   readonly numDocuments: number;
@@ -77,36 +107,75 @@ export class TokenSegmentReader {
   private readonly directoryOffset: number;
 
   private constructor(
-    private readonly data: BoundedBytes,
-    verify: boolean,
+    private readonly source: SegmentSource,
+    private readonly verify: boolean,
   ) {
-    const header = readHeader(data);
+    const headBytes = Math.min(source.length, MAX_HEADER_BYTES);
+    const header = readSegmentHeader(
+      new BoundedBytes(source.bytes(0, headBytes), source.file),
+      source.length,
+    );
     this.layout = header.layout;
     this.numDocuments = header.numDocuments;
     this.numTokens = header.numTokens;
     this.checksum = header.checksum;
     this.directoryOffset = header.directoryOffset;
-    this.entries = new BoundedBytes(data.bytes.subarray(header.directoryOffset), data.file);
-    this.checkDirectory(header.headerBytes, verify);
+    const directory = source.bytes(header.directoryOffset, source.length - header.directoryOffset);
+    if (crc32(directory) !== header.directoryCrc) {
+      throw corruptData(
+        source.file,
+        header.directoryOffset,
+        'the segment directory checksum mismatch',
+        {
+          expected: header.directoryCrc,
+          actual: crc32(directory),
+        },
+      );
+    }
+    this.entries = new BoundedBytes(directory, source.file);
+    this.checkDirectory(header.headerBytes, verify && !source.paged);
   }
 
-  /** Reads and checks a segment file (see the module comment). */
+  /**
+   * Opens and checks a segment file (see the module comment). With `paged`, only the header and
+   * directory are read now; each `get` then reads its document (and checks its checksum).
+   */
   static open(
     fs: FileSystem,
     path: string,
     options: SegmentReaderOptions = {},
   ): TokenSegmentReader {
     requireLittleEndian();
-    const bytes = fs.readFile(path, options.maxBytes ?? DEFAULTS.store.maxSegmentBytes);
-    const reader = TokenSegmentReader.fromBytes(bytes, path, options.verify);
+    const maxBytes = options.maxBytes ?? DEFAULTS.store.maxSegmentBytes;
+    const reader = options.paged
+      ? TokenSegmentReader.openPaged(fs, path, maxBytes)
+      : new TokenSegmentReader(
+          loadedSource(fs.readFile(path, maxBytes), path),
+          options.verify ?? DEFAULTS.store.verifyOnOpen,
+        );
     const expected = options.expected;
-    if (expected && (expected.length !== bytes.length || expected.checksum !== reader.checksum)) {
+    if (
+      expected &&
+      (expected.length !== reader.byteLength || expected.checksum !== reader.checksum)
+    ) {
+      reader.close();
       throw corruptData(path, 0, 'the segment differs from the one the manifest names', {
         expected,
-        actual: { length: bytes.length, checksum: reader.checksum },
+        actual: { length: reader.byteLength, checksum: reader.checksum },
       });
     }
     return reader;
+  }
+
+  private static openPaged(fs: FileSystem, path: string, maxBytes: number): TokenSegmentReader {
+    const handle = fs.open(path, 'read');
+    try {
+      if (handle.size() > maxBytes) throw tooLarge(path, handle.size(), maxBytes);
+      return new TokenSegmentReader(pagedSource(handle), true);
+    } catch (error) {
+      handle.close();
+      throw error;
+    }
   }
 
   /** Parses segment bytes already in memory (`file` names them in errors). */
@@ -116,17 +185,27 @@ export class TokenSegmentReader {
     verify = DEFAULTS.store.verifyOnOpen,
   ): TokenSegmentReader {
     requireLittleEndian();
-    return new TokenSegmentReader(new BoundedBytes(bytes, file), verify);
+    return new TokenSegmentReader(loadedSource(bytes, file), verify);
   }
 
   /** The file this segment was read from. */
   get file(): string {
-    return this.data.file;
+    return this.source.file;
   }
 
   /** Bytes of the segment file. */
   get byteLength(): number {
-    return this.data.length;
+    return this.source.length;
+  }
+
+  /** True when documents are read from the file on each `get` (the `paged` option). */
+  get paged(): boolean {
+    return this.source.paged;
+  }
+
+  /** Releases the file of a paged reader (no-op for a loaded one). Idempotent. */
+  close(): void {
+    this.source.close();
   }
 
   /** Token rows of document `index`. */
@@ -139,28 +218,29 @@ export class TokenSegmentReader {
     return this.entries.u64(this.at(index) + ENTRY.firstRow, 'first row');
   }
 
-  /** Document `index` as typed-array views into the loaded segment (no copy; do not modify). */
+  /**
+   * Document `index` as typed-array views: into the loaded segment (no copy; do not modify), or,
+   * for a paged reader, into a buffer read for this call (its block checksum checked).
+   */
   get(index: number): EncodedTokens {
     const blockOffset = this.entries.u64(this.at(index) + ENTRY.blockOffset, 'block offset');
     const numTokens = this.numTokensOf(index);
     const { dim, precision, scaleMode } = this.layout;
     const shape = blockShape(this.layout, numTokens);
-    const buffer = this.data.bytes.buffer;
-    const start = this.data.bytes.byteOffset + blockOffset;
+    const block = this.source.bytes(blockOffset, shape.blockBytes);
+    if (this.source.paged && this.verify) this.checkBlock(index, blockOffset, block);
+
+    const { buffer, byteOffset: start } = block;
     const count = numTokens * dim;
-    if (precision === 'float32')
+    if (precision === 'float32') {
       return { precision, dim, numTokens, values: new Float32Array(buffer, start, count) };
-    if (precision === 'float16')
+    }
+    if (precision === 'float16') {
       return { precision, dim, numTokens, values: new Uint16Array(buffer, start, count) };
+    }
+    const values = new Int8Array(buffer, start, count);
     const scales = new Float32Array(buffer, start + shape.scalesAt, shape.numScales);
-    return {
-      precision,
-      dim,
-      numTokens,
-      values: new Int8Array(buffer, start, count),
-      scales,
-      scaleMode,
-    };
+    return { precision, dim, numTokens, values, scales, scaleMode };
   }
 
   /** Storage figures of this segment. */
@@ -216,13 +296,7 @@ export class TokenSegmentReader {
       const blockBytes = blockShape(this.layout, numTokens).blockBytes;
       if (blockBytes > room)
         throw corruptData(this.file, fileAt, `document ${i} runs past the directory`);
-      if (verify)
-        this.checkBlock(
-          i,
-          blockOffset,
-          blockBytes,
-          this.entries.u32(at + ENTRY.blockCrc, 'block checksum'),
-        );
+      if (verify) this.checkBlock(i, blockOffset, this.source.bytes(blockOffset, blockBytes));
       expectedOffset = blockOffset + blockBytes;
       rows += numTokens;
     }
@@ -239,8 +313,9 @@ export class TokenSegmentReader {
     }
   }
 
-  private checkBlock(index: number, offset: number, length: number, stored: number): void {
-    const actual = crc32(this.data.bytes.subarray(offset, offset + length));
+  private checkBlock(index: number, offset: number, block: Uint8Array): void {
+    const stored = this.entries.u32(this.at(index) + ENTRY.blockCrc, 'block checksum');
+    const actual = crc32(block);
     if (actual !== stored) {
       throw corruptData(this.file, offset, `document ${index} fails its checksum`, {
         expected: stored,
@@ -248,96 +323,6 @@ export class TokenSegmentReader {
       });
     }
   }
-}
-
-/** Parsed and checked header fields. */
-interface SegmentHeader {
-  layout: SegmentLayout;
-  headerBytes: number;
-  numDocuments: number;
-  numTokens: number;
-  directoryOffset: number;
-  checksum: number;
-}
-
-/** Checks magic, header size, header CRC, version, layout codes and the sizes against the file. */
-function readHeader(data: BoundedBytes): SegmentHeader {
-  data.need(0, SEGMENT_HEADER_BYTES, 'the segment header');
-  data.magic(HEADER.magic, SEGMENT_MAGIC, 'the segment header');
-  const headerBytes = data.bounded(
-    data.u16(HEADER.headerBytes, 'header size'),
-    SEGMENT_HEADER_BYTES,
-    MAX_HEADER_BYTES,
-    HEADER.headerBytes,
-    'header size',
-  );
-  const checksum = data.checksum(0, headerBytes - 4, headerBytes - 4, 'the segment header');
-  const version = data.u16(HEADER.version, 'format version');
-  if (version > SEGMENT_FORMAT_VERSION)
-    throw unsupportedVersion(data.file, 'token segment', version, SEGMENT_FORMAT_VERSION);
-  data.bounded(version, 1, SEGMENT_FORMAT_VERSION, HEADER.version, 'format version');
-
-  const layout = readLayout(data);
-  const fileBytes = data.u64(HEADER.fileBytes, 'file size');
-  if (fileBytes !== data.length) {
-    throw corruptData(
-      data.file,
-      Math.min(fileBytes, data.length),
-      `the header says ${fileBytes} bytes but the file has ${data.length} (truncated or extended)`,
-      {
-        expected: fileBytes,
-        actual: data.length,
-      },
-    );
-  }
-  const directoryOffset = data.bounded(
-    data.u64(HEADER.directoryOffset, 'directory offset'),
-    headerBytes,
-    data.length,
-    HEADER.directoryOffset,
-    'directory offset',
-  );
-  const maxDocuments = Math.floor((data.length - directoryOffset) / DIRECTORY_ENTRY_BYTES);
-  const numDocuments = data.bounded(
-    data.u32(HEADER.numDocuments, 'documents'),
-    0,
-    maxDocuments,
-    HEADER.numDocuments,
-    'document count',
-  );
-  if (directoryOffset + numDocuments * DIRECTORY_ENTRY_BYTES !== data.length) {
-    throw corruptData(
-      data.file,
-      directoryOffset,
-      'the directory does not end at the end of the file',
-    );
-  }
-  const maxTokens = Math.floor(directoryOffset / (layout.dim * BYTES_PER_VALUE[layout.precision]));
-  const numTokens = data.bounded(
-    data.u64(HEADER.numTokens, 'tokens'),
-    0,
-    maxTokens,
-    HEADER.numTokens,
-    'token count',
-  );
-  data.checksum(directoryOffset, data.length, HEADER.directoryCrc, 'the segment directory');
-  return { layout, headerBytes, numDocuments, numTokens, directoryOffset, checksum };
-}
-
-function readLayout(data: BoundedBytes): SegmentLayout {
-  const dim = data.bounded(data.u32(HEADER.dim, 'dim'), 1, MAX_DIM, HEADER.dim, 'dim');
-  const precision = PRECISION_BY_CODE.get(data.u8(HEADER.precision, 'precision'));
-  if (precision === undefined)
-    throw corruptData(data.file, HEADER.precision, 'unknown precision code');
-  const mode = SCALE_MODE_BY_CODE.get(data.u8(HEADER.scaleMode, 'scale mode'));
-  if (mode === undefined || (precision === 'int8') === (mode === 'none')) {
-    throw corruptData(
-      data.file,
-      HEADER.scaleMode,
-      `scale mode ${String(mode)} does not fit precision ${precision}`,
-    );
-  }
-  return { dim, precision, scaleMode: mode === 'none' ? undefined : (mode as ScaleMode) };
 }
 
 /** Storage figures summed over several segments of one layout. */

@@ -88,8 +88,13 @@ describe('fuzzed readers', () => {
       });
     }
     writer.finish();
+    let round = 0;
     fuzz(fs.peek('/seg'), 2, (bytes) => {
-      const reader = TokenSegmentReader.fromBytes(bytes, '/seg', true);
+      const paged = round++ % 2 === 1;
+      fs.putFile('/bad', bytes);
+      const reader = paged
+        ? TokenSegmentReader.open(fs, '/bad', { paged })
+        : TokenSegmentReader.fromBytes(bytes, '/seg', true);
       for (let i = 0; i < reader.numDocuments; i++) reader.get(i);
     });
   });

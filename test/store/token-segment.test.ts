@@ -92,6 +92,29 @@ describe('token segments', () => {
     });
   }
 
+  it('reads documents positionally with the paged option, checking each block', () => {
+    const fs = new MemoryFileSystem();
+    for (const layout of LAYOUTS) {
+      const docs = sampleDocs(layout, 7);
+      const info = writeSegment(fs, `/seg-${layout.precision}-${layout.dim}`, layout, docs);
+      const paged = TokenSegmentReader.open(fs, info.file, { paged: true, expected: info });
+      assert.equal(paged.paged, true);
+      for (const [i, doc] of docs.entries()) assert.deepEqual(paged.get(i), doc);
+      paged.close();
+    }
+    const layout: SegmentLayout = { dim: 4, precision: 'float32' };
+    writeSegment(fs, '/damaged', layout, sampleDocs(layout));
+    const bytes = fs.peek('/damaged');
+    bytes[70] ^= 1;
+    fs.putFile('/damaged', bytes);
+    const reader = TokenSegmentReader.open(fs, '/damaged', { paged: true });
+    assert.throws(() => reader.get(0), { code: 'corrupt-data', file: '/damaged', offset: 64 });
+    assert.deepEqual(reader.get(1), sampleDocs(layout)[1]);
+    assert.throws(() => TokenSegmentReader.open(fs, '/damaged', { paged: true, maxBytes: 10 }), {
+      code: 'corrupt-data',
+    });
+  });
+
   it('hands out views, not copies', () => {
     const fs = new MemoryFileSystem();
     const layout: SegmentLayout = { dim: 4, precision: 'float32' };
