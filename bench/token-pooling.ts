@@ -1,18 +1,21 @@
 /**
  * Token pooling of documents at index time (Clavié et al. 2024, arXiv 2409.14683): Ward
  * clustering of each document's tokens, cluster means kept. For pool factors 1 to 4: tokens
- * and bytes kept, pooling time (plain means, and means rescaled to unit length), Chamfer score change, and the ranking change (top-10 overlap
- * with unpooled exact Chamfer, nDCG@10 against the judgments) on the real ColBERTv2 fixture
- * and on a synthetic ColBERT-like corpus (bench/synthetic/colbert-like.ts).
+ * and bytes kept, pooling time, Chamfer score change, and the ranking change (top-10 overlap
+ * with unpooled exact Chamfer, nDCG@10 against the judgments), with plain means and with means
+ * rescaled to unit length; on the real ColBERTv2 fixture, on a synthetic ColBERT-like corpus (bench/synthetic/colbert-like.ts), and on SciFact with the
+ * static word-vector encoder (factor 2 only: every setting scores the whole corpus).
  *
  * Run: npx tsx bench/token-pooling.ts
  */
 import { chamferBatch, poolTokens, type ScoringBatch } from '../src/chamfer/index.js';
-import { loadFixture, mean, ndcg, overlap, topK } from './chamfer-common.js';
+import { loadFixture, loadScifactStatic, mean, ndcg, overlap, topK } from './chamfer-common.js';
 import { machineInfo, machineLine, writeResult } from './harness.js';
 import { ColbertLikeCorpus } from './synthetic/colbert-like.js';
 
 const POOL_FACTORS = [1, 2, 3, 4];
+/** SciFact is scored in full for each factor: only the paper's main setting. */
+const SCIFACT_FACTORS = [1, 2];
 const K = 10;
 const NUM_DOCS = 1500;
 const NUM_QUERIES = 40;
@@ -20,6 +23,8 @@ const FLOAT_BYTES = 4;
 
 interface Corpus {
   name: string;
+  /** Pool factors to try (1 = unpooled). */
+  factors: number[];
   dim: number;
   docs: Float32Array[];
   queries: Float32Array[];
@@ -35,7 +40,14 @@ function split(data: Float32Array, offsets: ArrayLike<number>, dim: number): Flo
 function fixtureCorpus(): Corpus {
   const f = loadFixture();
   const docs = split(f.documents, f.documentOffsets, f.dim);
-  return { name: 'ColBERTv2 fixture', dim: f.dim, docs, queries: f.queries, relevant: f.relevant };
+  return {
+    name: 'ColBERTv2 fixture',
+    factors: POOL_FACTORS,
+    dim: f.dim,
+    docs,
+    queries: f.queries,
+    relevant: f.relevant,
+  };
 }
 
 function syntheticCorpus(): Corpus {
@@ -44,7 +56,27 @@ function syntheticCorpus(): Corpus {
   const queries = Array.from({ length: NUM_QUERIES }, (_, q) => corpus.query(q));
   const relevant = queries.map((_, q) => new Set(corpus.relevantDocuments(q)));
   const docs = split(batch.data, batch.offsets, corpus.dim);
-  return { name: 'synthetic ColBERT-like', dim: corpus.dim, docs, queries, relevant };
+  return {
+    name: 'synthetic ColBERT-like',
+    factors: POOL_FACTORS,
+    dim: corpus.dim,
+    docs,
+    queries,
+    relevant,
+  };
+}
+
+async function scifactCorpus(): Promise<Corpus> {
+  const { dim, docs, queries, relevant } = await loadScifactStatic();
+  const name = 'SciFact, static word vectors';
+  return {
+    name,
+    factors: SCIFACT_FACTORS,
+    dim,
+    docs: split(docs.data, docs.offsets, dim),
+    queries,
+    relevant,
+  };
 }
 
 /** Concatenates documents into one scoring batch. */
@@ -84,11 +116,13 @@ function evaluate(corpus: Corpus, poolFactor: number, normalize: boolean, exact:
 
 const lines = ['# Token pooling of documents', '', machineLine(), ''];
 const results: Record<string, unknown> = { machine: machineInfo() };
-for (const corpus of [fixtureCorpus(), syntheticCorpus()]) {
+for (const corpus of [fixtureCorpus(), syntheticCorpus(), await scifactCorpus()]) {
   const exactBatch = asBatch(corpus.docs, corpus.dim);
   const exact = corpus.queries.map((q) => chamferBatch(q, exactBatch, corpus.dim));
   const rows = [false, true].flatMap((normalize) =>
-    POOL_FACTORS.map((factor) => evaluate(corpus, factor, normalize, exact)),
+    corpus.factors
+      .filter((factor) => factor > 1 || !normalize)
+      .map((factor) => evaluate(corpus, factor, normalize, exact)),
   );
   const base = rows[0];
   results[corpus.name] = rows;
