@@ -12,6 +12,7 @@ import { basename, resolve, sep } from 'node:path';
 import type { CollectionOptions } from '../collection/types.js';
 import type { EncoderSpec, TokenEncoder } from '../encoders/types.js';
 import { invalidArgument, MuveraError } from '../errors.js';
+import { isPostgresUrl, parseTarget } from '../postgres/target.js';
 import type { Engine, OpenedCollection } from './engine.js';
 
 /** Allowed collection names: 1 to 64 characters, letters, digits, `_`, `-`, not starting with `-`. */
@@ -64,7 +65,10 @@ export class Catalog {
 
   /** Attaches a collection directory under its base name. */
   attach(dir: string): void {
-    const name = checkCollectionName(basename(resolve(dir)), 'collection directory name');
+    // A postgres:// URL is served under its collection (schema) name and never resolved as a path.
+    const url = isPostgresUrl(dir);
+    const base = url ? parseTarget(dir).schema : basename(resolve(dir));
+    const name = checkCollectionName(base, 'collection directory name');
     if (this.entries.has(name)) {
       throw new MuveraError('already-exists', `two attached collections are named "${name}"`, {
         parameter: 'dir',
@@ -72,7 +76,7 @@ export class Catalog {
         remedy: 'Rename one directory, or serve them from different servers',
       });
     }
-    this.entries.set(name, { name, dir: resolve(dir), attached: true });
+    this.entries.set(name, { name, dir: url ? dir : resolve(dir), attached: true });
   }
 
   /** Names of every collection: attached ones and those found in the data directory. */

@@ -116,5 +116,32 @@ export function migrationTests(): void {
       assert.equal(info.documents, 5);
       assert.equal(info.fdeDimension, 2000);
     });
+
+    it('muvera serve attaches a postgres:// collection under its name', async () => {
+      const url = (await testPostgres()).url('paper_copy');
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (chunk) => {
+        text += String(chunk);
+      });
+      let stop = () => {};
+      const stopped = new Promise<void>((resolve) => {
+        stop = resolve;
+      });
+      const err = new PassThrough();
+      err.resume();
+      const running = main(['serve', url, '--port', '0'], { out, err, interrupted: () => stopped });
+      while (!text.includes('search page')) await new Promise((r) => setTimeout(r, 10));
+      const base = /search page: (\S+)\//.exec(text)?.[1];
+      const listed = (await (await fetch(`${base}/v1/collections`)).json()) as {
+        collections: { name: string; documents: number }[];
+      };
+      assert.deepEqual(
+        listed.collections.map((c) => [c.name, c.documents]),
+        [['paper_copy', 5]],
+      );
+      stop();
+      assert.equal(await running, 0);
+    });
   });
 }
