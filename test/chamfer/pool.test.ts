@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import {
   ChamferPool,
   chamferBatch,
+  chamferBatchParallel,
   chamferTopK,
   encodeTokens,
   setChamferKernel,
@@ -54,6 +55,11 @@ describe('ChamferPool', () => {
       code: 'empty-input',
       parameter: 'documents[35]',
     });
+  });
+
+  it('chamferBatchParallel (the default pool) equals chamferBatch', async () => {
+    const scores = await chamferBatchParallel(query, batch, DIM);
+    assert.deepEqual(scores, chamferBatch(query, batch, DIM));
   });
 
   it('scores short lists on the calling thread', async () => {
