@@ -26,6 +26,9 @@ export interface SqlPool {
   end(): Promise<void>;
 }
 
+/** SQLSTATE of a table or schema that does not exist (the collection was dropped). */
+const MISSING_ERRORS = new Set(['42P01', '3F000']);
+
 /** SQLSTATE of a failed connection attempt or a connection lost mid-call. */
 const CONNECTION_ERRORS = new Set(['08000', '08001', '08003', '08006', '57P01']);
 
@@ -43,12 +46,21 @@ export function createPool(connectionString: string, size = DEFAULTS.postgres.po
 /** Swallows a connection's 'error' event (the failed call reports it). */
 function ignore(): void {}
 
-/** Wraps a driver error as `io-error` (connection lost) or `internal` (the SQL failed). */
+/**
+ * Wraps a driver error as `io-error` (connection lost), `not-found` (the collection's tables are
+ * gone) or `internal` (the SQL failed).
+ */
 export function wrapError(error: unknown, what: string): MuveraError {
   if (error instanceof MuveraError) return error;
   const code = (error as { code?: unknown })?.code;
   const lost = typeof code !== 'string' || CONNECTION_ERRORS.has(code);
   const message = error instanceof Error ? error.message : String(error);
+  if (typeof code === 'string' && MISSING_ERRORS.has(code)) {
+    return new MuveraError('not-found', `${what} failed: ${message}`, {
+      cause: error,
+      remedy: 'The collection was dropped; create it again',
+    });
+  }
   return new MuveraError(lost ? 'io-error' : 'internal', `${what} failed: ${message}`, {
     cause: error,
     remedy: lost ? 'Check that the database is reachable and retry' : undefined,

@@ -154,6 +154,21 @@ function configChecks(): void {
     await created.close();
   });
 
+  it('a collection dropped under an open client reports not-found', async () => {
+    const url = await fresh('dropped');
+    const collection = await PostgresCollection.create(url, { dim: DIM });
+    const spy = new SpyPool(url);
+    const client = await spy.connect();
+    await client.query(`DROP SCHEMA "${collection.schema}" CASCADE`);
+    client.release();
+    await assert.rejects(() => collection.stats(), { code: 'not-found' });
+    await assert.rejects(() => collection.search(new Float32Array(DIM).fill(1)), {
+      code: 'not-found',
+    });
+    await spy.end();
+    await collection.close();
+  });
+
   it('an FDE of 2,001 to 4,000 values is stored as halfvec and searched', async () => {
     const url = await fresh('half');
     const tokens = new TokenFactory(DIM, 6);

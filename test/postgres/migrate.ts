@@ -3,7 +3,7 @@
  * tokens, metadata, text, spans and the FDE config arrive unchanged, and searches agree.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -142,6 +142,36 @@ export function migrationTests(): void {
       );
       stop();
       assert.equal(await running, 0);
+    });
+
+    it('muvera index and search work on a postgres:// target', async () => {
+      const url = (await testPostgres()).url('cli_vectors');
+      const tokens = new TokenFactory(DIM, 12);
+      const docs = tokens.documents(6);
+      const rows = (t: Float32Array) =>
+        Array.from({ length: t.length / DIM }, (_, r) =>
+          Array.from(t.subarray(r * DIM, (r + 1) * DIM)),
+        );
+      const corpus = join(root, 'vectors.jsonl');
+      writeFileSync(
+        corpus,
+        docs.map((d) => JSON.stringify({ id: d.id, vectors: rows(d.tokens) })).join('\n'),
+      );
+      const query = join(root, 'query.json');
+      writeFileSync(query, JSON.stringify(rows(docs[4].tokens)));
+      const out = new PassThrough();
+      const err = new PassThrough();
+      let text = '';
+      out.on('data', (chunk) => {
+        text += String(chunk);
+      });
+      err.resume();
+      const args = ['index', url, '--corpus', corpus, '--dim', String(DIM), '--quiet'];
+      assert.equal(await main(args, { out, err }), 0);
+      text = '';
+      const search = ['search', url, '--vectors', query, '--k', '1', '--json'];
+      assert.equal(await main(search, { out, err }), 0);
+      assert.match(text, /"doc-4"/);
     });
   });
 }
