@@ -69,7 +69,7 @@ export class PortableKernel implements ChamferKernel {
     argmax?: Int32Array,
     maxima?: Float32Array,
   ): number {
-    const { best, numQuery, dim, query } = this;
+    const { best, numQuery, dim } = this;
     best.fill(Number.NEGATIVE_INFINITY, 0, numQuery);
     const bestRow = argmax ? new Int32Array(numQuery) : undefined;
     let kept = 0;
@@ -80,15 +80,7 @@ export class PortableKernel implements ChamferKernel {
       if (isPaddingRow(values, base / dim, dim)) continue;
       if (!finiteRow(values, base, dim)) throw nonFiniteDocument(label, r - start);
       kept++;
-      for (let q = 0; q < numQuery; q++) {
-        let dot = 0;
-        const qBase = q * dim;
-        for (let j = 0; j < dim; j++) dot += query[qBase + j] * values[base + j];
-        if (dot > best[q]) {
-          best[q] = dot;
-          if (bestRow) bestRow[q] = r - start;
-        }
-      }
+      this.scoreRow(values, base, r - start, bestRow);
     }
     if (kept === 0) throw emptyDocument(label, end - start);
 
@@ -96,6 +88,38 @@ export class PortableKernel implements ChamferKernel {
     let total = 0;
     for (let q = 0; q < numQuery; q++) total += best[q];
     return total;
+  }
+
+  /**
+   * Dots one document row (float32 at `values[base..]`) with every query row and keeps the
+   * maxima. Four query rows share each loaded document value.
+   */
+  private scoreRow(values: Float32Array, base: number, row: number, bestRow?: Int32Array): void {
+    const { best, numQuery, dim, query } = this;
+    let q = 0;
+    for (; q + QUERY_BLOCK <= numQuery; q += QUERY_BLOCK) {
+      const q0 = q * dim;
+      let d0 = 0;
+      let d1 = 0;
+      let d2 = 0;
+      let d3 = 0;
+      for (let j = 0; j < dim; j++) {
+        const v = values[base + j];
+        d0 += query[q0 + j] * v;
+        d1 += query[q0 + dim + j] * v;
+        d2 += query[q0 + 2 * dim + j] * v;
+        d3 += query[q0 + 3 * dim + j] * v;
+      }
+      keep(best, q, d0, row, bestRow);
+      keep(best, q + 1, d1, row, bestRow);
+      keep(best, q + 2, d2, row, bestRow);
+      keep(best, q + 3, d3, row, bestRow);
+    }
+    for (; q < numQuery; q++) {
+      let dot = 0;
+      for (let j = 0; j < dim; j++) dot += query[q * dim + j] * values[base + j];
+      keep(best, q, dot, row, bestRow);
+    }
   }
 
   /** Spreads packed per-row results back to original query rows. */
@@ -147,6 +171,17 @@ export class PortableKernel implements ChamferKernel {
         out[i * bRows + k] = dot;
       }
     }
+  }
+}
+
+/** Query rows scored together against one document row. */
+const QUERY_BLOCK = 4;
+
+/** Raises best[q] to `dot` when larger (ties keep the earlier row), noting the row. */
+function keep(best: Float64Array, q: number, dot: number, row: number, bestRow?: Int32Array) {
+  if (dot > best[q]) {
+    best[q] = dot;
+    if (bestRow) bestRow[q] = row;
   }
 }
 
