@@ -144,6 +144,38 @@ describe('muvera CLI', () => {
     assert.doesNotMatch(result.out, /indexing \[/);
   });
 
+  it('indexes precomputed vectors with --dim, skipping a line of the wrong width', async () => {
+    const file = join(root, 'vectors.jsonl');
+    const row = (value: number, width: number) =>
+      Array.from({ length: width }, (_, i) => (i === 0 ? value : 0));
+    const lines = [
+      { id: 'v1', vectors: [row(1, 8), row(0.5, 8)] },
+      { id: 'v2', vectors: [row(1, 7)] },
+      { id: 'v3', vectors: [row(-1, 8)], metadata: { kind: 'negative' } },
+    ];
+    await writeFile(file, `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
+    const result = await run(
+      'index',
+      join(root, 'vectors'),
+      '--corpus',
+      file,
+      '--dim',
+      '8',
+      '--json',
+      '--quiet',
+    );
+    assert.equal(result.code, EXIT_OK, result.err);
+    const summary = JSON.parse(result.out);
+    assert.equal(summary.indexed, 2);
+    assert.deepEqual(
+      summary.skipped.map((skip: { id: string; code: string }) => [skip.id, skip.code]),
+      [['v2', 'dimension-mismatch']],
+    );
+    const text = await run('search', join(root, 'vectors'), 'words need an encoder');
+    assert.equal(text.code, EXIT_CODES['invalid-argument']);
+    assert.match(text.err, /has no encoder/);
+  });
+
   it('searches: table, JSON, explain with matched words, stats, filter, vectors', async () => {
     const dir = join(root, 'notes');
     const table = await run('search', dir, 'aspirin stroke', '--k', '2');
