@@ -73,10 +73,15 @@ const runServe: Runner<typeof args> = async (context, parsed) => {
     },
     version: context.version,
   });
-  println(
-    context,
-    `muvera is serving ${(await server.catalog.names()).join(', ') || 'no collections yet'}`,
+  // Opening every collection now makes the first search fast and reports a broken one at start.
+  const collections = await server.catalog.list().catch(async (error: unknown) => {
+    await server.close();
+    throw error;
+  });
+  const names = collections.map(
+    (item) => `${item.name} (${item.documents.toLocaleString('en-US')} documents)`,
   );
+  println(context, `muvera is serving ${names.join(', ') || 'no collections yet'}`);
   println(context, `search page: ${server.url}/`);
   println(context, `API: ${server.url}/v1 (OpenAPI at ${server.url}/openapi.json); Ctrl-C stops`);
   await context.interrupted();
