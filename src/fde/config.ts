@@ -24,8 +24,9 @@ export const MAX_SIMHASH_PROJECTIONS = 30;
 export const MAX_FDE_DIMENSION = 2 ** 21;
 
 /**
- * Cap on each random matrix, in values: the SimHash directions (R * k * dim) and the dense or
- * sparse projection written as rows (R * d_proj * dim). 2^24 float32 values are 64 MiB.
+ * Cap on each random matrix, in values: the SimHash directions (R * k * dim) and the dense
+ * projection (R * d_proj * dim; 2^24 float32 values are 64 MiB). The sparse projection is stored
+ * as R * dim buckets but held to the same cap, so both projections accept the same configs.
  */
 export const MAX_MATRIX_VALUES = 2 ** 24;
 

@@ -4,27 +4,38 @@
  * MUVERA (Jayaram et al., NeurIPS 2024, arXiv 2405.19504), per repetition r:
  *   1. SimHash: a token's k sign bits against Gaussian directions pick its partition (Gray-code
  *      index, src/fde/gray-code.ts).
- *   2. Project the token to d_proj (identity, dense or sparse).
- *   3. Aggregate each partition at (r * 2^k + partition) * d_proj: queries sum their projected
- *      tokens, documents average them; an empty document partition (with filling on) takes the
- *      projected token whose sign bits are nearest in Hamming distance.
+ *   2. Aggregate each partition: queries sum their tokens, documents average them; an empty
+ *      document partition (with filling on) takes the token whose sign bits are nearest in Hamming
+ *      distance.
+ *   3. Project each partition's vector to d_proj (identity, dense or sparse) and write it at
+ *      (r * 2^k + partition) * d_proj.
  * Then, optionally, count-sketch the whole vector to d_final.
  *
- * Implementation: steps 1 and 2 of every repetition are one matrix product per block of up to 128
- * tokens, against the fused (R * k + R * d_proj) x dim matrix of src/fde/matrices.ts, on the
- * WebAssembly SIMD kernel (src/fde/kernels.ts). Step 3 runs in d_proj space (R * d_proj adds per
- * token). For filling, note that the Hamming-nearest token chosen by a scan in token order is
- * always the first token seen with some present sign pattern, so only the projection of each
- * partition's first token is kept: memory stays bounded by the FDE size however long the
- * document. Sums and averages are float64, rounded to float32 once at the end; every step is
- * deterministic, so the same input gives the same bytes in every process.
+ * Implementation: step 1 of every repetition is one matrix product per block of up to 128 tokens
+ * against the fused (R * k) x dim SimHash matrix, on the WebAssembly SIMD kernel
+ * (src/fde/kernels.ts). Step 2 adds the raw tokens into float64 partition sums (R * dim adds per
+ * token, WebAssembly SIMD, src/fde/pass-memory.ts). Step 3 runs once per occupied partition, not
+ * once per token (src/fde/projectors.ts): every projection is linear, so projecting a partition's
+ * sum equals summing its projected tokens. Averages divide the projected sums. For 100-token
+ * documents at R 20, k 5, d_proj 16 this replaces 100 x 20 token projections by about 620
+ * partition projections, and the sparse one by a gather of dim signed adds each.
+ *
+ * Partition sums live in slots, a repetition's slots in order of their partition's first token,
+ * so a repetition holds at most min(2^k, rows) of them. Repetitions are taken in groups whose
+ * slots fit MAX_SLOT_VALUES (one group for every preset); a group passes over the tokens once.
+ * For filling, the Hamming-nearest token chosen by a scan in token order is always the first
+ * token seen with some present sign pattern, so only the row number of each partition's first
+ * token is kept. Every step is deterministic, so the same input gives the same bytes in every
+ * process.
  */
 import type { FdeConfig } from './config.js';
 import { effectiveProjectionDimension, fdeDimension, outputDimensionOf } from './config.js';
 import { nearestPatternOwners, partitionSignBits } from './gray-code.js';
 import { type ProductKernel, productKernel } from './kernels.js';
 import type { SignedBuckets } from './matrices.js';
-import { finalSketch, fusedMatrix } from './matrices.js';
+import { finalSketch, simhashMatrix } from './matrices.js';
+import { PassMemory } from './pass-memory.js';
+import { type PartitionProjector, partitionProjector } from './projectors.js';
 
 /** How a pass aggregates: the only difference between query and document encoding. */
 export interface Aggregation {
@@ -40,6 +51,12 @@ const TOKEN_BLOCK = 128;
 /** Values of one block's product at most (2 MiB), so very wide fused matrices take fewer rows. */
 const MAX_BLOCK_VALUES = 2 ** 19;
 
+/**
+ * Partition-sum values of one repetition group at most (16 MiB of float64), unless a single
+ * repetition needs more: then min(2^k, rows) * dim, at most twice the input's bytes.
+ */
+const MAX_SLOT_VALUES = 2 ** 21;
+
 /** An FDE encoding pass: the matrices of one config plus scratch buffers reused across calls. */
 export class EncodePass {
   private readonly dim: number;
@@ -49,18 +66,16 @@ export class EncodePass {
   private readonly dProj: number;
   private readonly fdeDim: number;
   private readonly outputDim: number;
-  /** Columns of one product row: R * k sign values, then R * d_proj projected values. */
-  private readonly width: number;
-  /** False for the identity projection, whose projected token is the token row itself. */
-  private readonly projects: boolean;
-  /** Tokens per product: TOKEN_BLOCK, fewer when a product row is very wide. */
+  /** Tokens per product: TOKEN_BLOCK, fewer when the SimHash matrix is very wide. */
   private readonly blockRows: number;
-  private readonly fused: Float32Array;
+  private readonly simhash: Float32Array;
   private readonly product: ProductKernel;
+  private readonly projector: PartitionProjector;
   private readonly sketch: SignedBuckets | null;
   private readonly scratch: Scratch;
 
-  constructor(config: FdeConfig) {
+  /** `useWasm` false runs the TypeScript twins of the hot loops (same bytes; for tests). */
+  constructor(config: FdeConfig, useWasm = true) {
     this.dim = config.dim;
     this.numRepetitions = config.numRepetitions;
     this.numBits = config.numSimhashProjections;
@@ -68,15 +83,14 @@ export class EncodePass {
     this.dProj = effectiveProjectionDimension(config);
     this.fdeDim = fdeDimension(config);
     this.outputDim = outputDimensionOf(config);
-    this.projects = config.projection !== 'identity';
-    const signColumns = this.numRepetitions * this.numBits;
-    this.width = signColumns + (this.projects ? this.numRepetitions * this.dProj : 0);
-    this.blockRows = Math.max(1, Math.min(TOKEN_BLOCK, Math.floor(MAX_BLOCK_VALUES / this.width)));
-    this.fused = fusedMatrix(config);
+    const width = Math.max(1, this.numRepetitions * this.numBits);
+    this.blockRows = Math.max(1, Math.min(TOKEN_BLOCK, Math.floor(MAX_BLOCK_VALUES / width)));
+    this.simhash = simhashMatrix(config);
     this.product = productKernel(config.dim);
+    this.scratch = new Scratch(this.numRepetitions, this.numPartitions, useWasm);
+    this.projector = partitionProjector(config, this.scratch.memory);
     this.sketch = finalSketch(config);
-    this.scratch = new Scratch(this.numRepetitions, this.numPartitions);
-    this.scratch.reserveBlock(this.blockRows, this.dim, this.width);
+    this.scratch.reserveBlock(this.blockRows, width);
     this.scratch.reserveOutput(this.fdeDim, this.outputDim);
   }
 
@@ -97,84 +111,128 @@ export class EncodePass {
     s.counts.fill(0);
     s.seen.fill(0);
 
-    const numTokens = this.accumulateAll(data, start, end, aggregation.fill);
-    for (let r = 0; r < this.numRepetitions; r++) {
-      if (aggregation.average) this.average(r);
-      if (aggregation.fill && s.seen[r] < this.numPartitions) this.fillEmpty(r);
+    // Slots per repetition: one per occupied partition, so at most min(2^k, rows).
+    const slotsPerRep = Math.min(this.numPartitions, end - start);
+    const groupSize = Math.floor(MAX_SLOT_VALUES / (slotsPerRep * this.dim));
+    const group = Math.max(1, Math.min(this.numRepetitions, groupSize));
+    s.memory.reserve({
+      blockRows: this.blockRows,
+      dim: this.dim,
+      reps: group,
+      slots: group * slotsPerRep,
+      partitionRows: slotsPerRep,
+      dProj: this.dProj,
+    });
+
+    let numTokens = 0;
+    for (let first = 0; first < this.numRepetitions; first += group) {
+      const reps = { first, end: Math.min(this.numRepetitions, first + group), slotsPerRep };
+      numTokens = this.aggregateAll(data, start, end, reps);
+      for (let r = reps.first; r < reps.end; r++)
+        this.projectRepetition(r, reps, data, aggregation);
     }
     this.finish(out, outOffset);
     return numTokens;
   }
 
-  /** Steps 1 to 3 for every non-padding row, a block of tokens at a time. */
-  private accumulateAll(data: Float32Array, start: number, end: number, fill: boolean): number {
+  /** Steps 1 and 2 for every non-padding row and the repetitions of a group, block by block. */
+  private aggregateAll(data: Float32Array, start: number, end: number, reps: Group): number {
     const { dim } = this;
-    const block = this.scratch.block;
+    const { memory, blockRowNumbers } = this.scratch;
+    const block = memory.block;
     let numTokens = 0;
     let inBlock = 0;
     for (let row = start; row < end; row++) {
-      const blockBase = inBlock * dim;
-      if (!copyNonZeroRow(data, row * dim, block, blockBase, dim)) continue;
+      if (!copyNonZeroRow(data, row * dim, block, inBlock * dim, dim)) continue;
       numTokens++;
+      blockRowNumbers[inBlock] = row;
       if (++inBlock === this.blockRows) {
-        this.accumulateBlock(inBlock, fill);
+        this.aggregateBlock(inBlock, reps);
         inBlock = 0;
       }
     }
-    if (inBlock > 0) this.accumulateBlock(inBlock, fill);
+    if (inBlock > 0) this.aggregateBlock(inBlock, reps);
     return numTokens;
   }
 
-  /** One product for the block, then each token's partitions and projected values. */
-  private accumulateBlock(count: number, fill: boolean): void {
-    const { numRepetitions: reps, numBits: k, numPartitions, dProj, width } = this;
+  /** One SimHash product for the block, then each token added to its partitions' slots. */
+  private aggregateBlock(count: number, reps: Group): void {
+    const { dim, numBits: k, numPartitions } = this;
     const s = this.scratch;
-    if (width > 0) this.product(s.block, count, this.fused, width, this.dim, s.products);
+    const { block, slotList } = s.memory;
+    const numReps = reps.end - reps.first;
+    const width = numReps * k;
+    const directions = this.simhash.subarray(reps.first * k * dim, reps.end * k * dim);
+    if (width > 0) this.product(block, count, directions, width, dim, s.products);
 
-    // Identity: the projected token is the block row; otherwise the product's projection columns.
-    const source = this.projects ? s.products : s.block;
+    // Each token's slot per repetition; a new slot is marked -1 - slot (zeroed, then added to).
     for (let b = 0; b < count; b++) {
-      const rowBase = b * width;
-      for (let r = 0; r < reps; r++) {
-        const partition = signPartition(s.products, rowBase + r * k, k);
+      for (let r = reps.first; r < reps.end; r++) {
+        const partition = signPartition(s.products, b * width + (r - reps.first) * k, k);
         const cell = r * numPartitions + partition;
-        const from = this.projects ? rowBase + reps * k + r * dProj : b * dProj;
-        if (s.counts[cell]++ === 0) {
-          s.firstOrder[r * numPartitions + s.seen[r]++] = partition;
-          if (fill) copyToFloat64(source, from, s.first, cell * dProj, dProj);
+        const at = b * numReps + r - reps.first;
+        if (s.counts[cell]++ > 0) {
+          slotList[at] = s.slotOf[cell];
+          continue;
         }
-        addToFloat64(source, from, s.fde, cell * dProj, dProj);
+        const order = s.seen[r]++;
+        s.firstOrder[r * numPartitions + order] = partition;
+        s.firstRow[cell] = s.blockRowNumbers[b];
+        s.slotOf[cell] = (r - reps.first) * reps.slotsPerRep + order;
+        slotList[at] = -1 - s.slotOf[cell];
       }
     }
+    s.memory.addToSlots(count, dim, numReps);
   }
 
-  /** Divides each occupied partition of repetition r by its token count. */
-  private average(r: number): void {
-    const { numPartitions, dProj } = this;
-    const { counts, fde } = this.scratch;
-    for (let p = 0; p < numPartitions; p++) {
-      const count = counts[r * numPartitions + p];
-      if (count > 1) scaleRow(fde, (r * numPartitions + p) * dProj, dProj, 1 / count);
+  /** Step 3 for repetition r: projects its occupied partitions, averages, then fills. */
+  private projectRepetition(r: number, reps: Group, data: Float32Array, how: Aggregation): void {
+    const { dim, dProj, numPartitions } = this;
+    const s = this.scratch;
+    const present = s.seen[r];
+    const firstSlot = (r - reps.first) * reps.slotsPerRep;
+    const sums = s.memory.sums.subarray(firstSlot * dim, (firstSlot + present) * dim);
+    this.projector.project(r, sums, present);
+
+    for (let i = 0; i < present; i++) {
+      const cell = r * numPartitions + s.firstOrder[r * numPartitions + i];
+      const count = s.counts[cell];
+      const scale = how.average && count > 1 ? 1 / count : 1;
+      writeRow(s.memory.projected, i * dProj, s.fde, cell * dProj, dProj, scale);
     }
+    if (how.fill && present < numPartitions) this.fillEmpty(r, data);
   }
 
   /**
    * Gives every empty partition of repetition r the projection of the token nearest in Hamming
-   * distance: the first token of a present pattern, found by a search over the k-cube.
+   * distance: the first token of a present pattern, found by a search over the k-cube. Each
+   * owner's token is projected once, however many partitions it fills.
    */
-  private fillEmpty(r: number): void {
-    const { numPartitions, numBits, dProj } = this;
+  private fillEmpty(r: number, data: Float32Array): void {
+    const { numPartitions, numBits, dim, dProj } = this;
     const s = this.scratch;
     const present = s.seen[r];
     const order = s.firstOrder.subarray(r * numPartitions, r * numPartitions + present);
     for (let i = 0; i < present; i++) s.patterns[i] = partitionSignBits(order[i]);
     nearestPatternOwners(s.patterns, present, numBits, s.owners, s.bfs);
 
+    // Stage the first token of each owner that fills some partition, once.
+    s.ownerRow.fill(-1, 0, present);
+    let staged = 0;
     for (let p = 0; p < numPartitions; p++) {
-      const cell = r * numPartitions + p;
-      if (s.counts[cell] > 0) continue;
-      const owner = r * numPartitions + order[s.owners[partitionSignBits(p)]];
-      s.fde.set(s.first.subarray(owner * dProj, owner * dProj + dProj), cell * dProj);
+      const owner = s.owners[partitionSignBits(p)];
+      if (s.counts[r * numPartitions + p] > 0 || s.ownerRow[owner] >= 0) continue;
+      s.ownerRow[owner] = staged;
+      const tokenRow = s.firstRow[r * numPartitions + order[owner]];
+      copyRow(data, tokenRow * dim, s.memory.fillRows, staged * dim, dim);
+      staged++;
+    }
+    this.projector.project(r, s.memory.fillRows, staged);
+
+    for (let p = 0; p < numPartitions; p++) {
+      if (s.counts[r * numPartitions + p] > 0) continue;
+      const row = s.ownerRow[s.owners[partitionSignBits(p)]];
+      writeRow(s.memory.projected, row * dProj, s.fde, (r * numPartitions + p) * dProj, dProj, 1);
     }
   }
 
@@ -195,19 +253,31 @@ export class EncodePass {
   }
 }
 
-/** Buffers reused across calls; all sized by the config, none by the token count. */
+/** Repetitions first .. end - 1, aggregated in one pass over the tokens. */
+interface Group {
+  first: number;
+  end: number;
+  /** Slots of each repetition: min(2^k, rows). */
+  slotsPerRep: number;
+}
+
+/** Buffers reused across calls; all sized by the config, except slots (by the call's rows). */
 class Scratch {
-  /** Up to blockRows non-padding token rows. */
-  block = new Float32Array(0);
-  /** The block's product with the fused matrix (blockRows x width). */
+  /** Token block, slot lists, partition sums, fill rows and projected rows. */
+  readonly memory: PassMemory;
+  /** Row number in `data` of each block row. */
+  blockRowNumbers = new Float64Array(0);
+  /** The block's product with the SimHash directions (blockRows x group's R * k). */
   products = new Float32Array(0);
   /** The FDE being built (R * B * d_proj). */
   fde = new Float64Array(0);
-  /** The projection of the first token of each (repetition, partition). */
-  first = new Float64Array(0);
   sketched = new Float64Array(0);
   /** Tokens per (repetition, partition). Float64: no overflow for any token count. */
   readonly counts: Float64Array;
+  /** Row number in `data` of the first token of each (repetition, partition). */
+  readonly firstRow: Float64Array;
+  /** Slot of each occupied (repetition, partition). */
+  readonly slotOf: Int32Array;
   /** Partitions of each repetition in order of their first token. */
   readonly firstOrder: Int32Array;
   /** Occupied partitions per repetition. */
@@ -215,27 +285,32 @@ class Scratch {
   readonly patterns: Int32Array;
   readonly owners: Int32Array;
   readonly bfs: Int32Array;
+  /** Staged fill row of each owner (index into firstOrder), -1 when not staged. */
+  readonly ownerRow: Int32Array;
 
-  constructor(numRepetitions: number, numPartitions: number) {
+  constructor(numRepetitions: number, numPartitions: number, useWasm: boolean) {
+    this.memory = new PassMemory(useWasm);
     const cells = numRepetitions * numPartitions;
     this.counts = new Float64Array(cells);
+    this.firstRow = new Float64Array(cells);
+    this.slotOf = new Int32Array(cells);
     this.firstOrder = new Int32Array(cells);
     this.seen = new Int32Array(numRepetitions);
     this.patterns = new Int32Array(numPartitions);
     this.owners = new Int32Array(numPartitions);
     this.bfs = new Int32Array(2 * numPartitions);
+    this.ownerRow = new Int32Array(numPartitions);
   }
 
-  /** The token block and its product. */
-  reserveBlock(rows: number, dim: number, width: number): void {
-    this.block = new Float32Array(rows * dim);
+  /** The block's row numbers and SimHash product. */
+  reserveBlock(rows: number, width: number): void {
+    this.blockRowNumbers = new Float64Array(rows);
     this.products = new Float32Array(rows * width);
   }
 
-  /** The FDE, first-token and sketch buffers. */
+  /** The FDE and sketch buffers. */
   reserveOutput(fdeDim: number, outputDim: number): void {
     this.fde = new Float64Array(fdeDim);
-    this.first = new Float64Array(fdeDim);
     this.sketched = new Float64Array(outputDim);
   }
 }
@@ -267,29 +342,23 @@ function signPartition(values: Float32Array, start: number, k: number): number {
   return index;
 }
 
-/** target[at .. at + n) += source[from .. from + n). */
-function addToFloat64(
-  source: Float32Array,
-  from: number,
-  target: Float64Array,
-  at: number,
-  n: number,
-) {
-  for (let j = 0; j < n; j++) target[at + j] += source[from + j];
-}
-
 /** target[at .. at + n) = source[from .. from + n). */
-function copyToFloat64(
-  source: Float32Array,
-  from: number,
-  target: Float64Array,
-  at: number,
-  n: number,
-) {
+function copyRow(source: Float32Array, from: number, target: Float64Array, at: number, n: number) {
   for (let j = 0; j < n; j++) target[at + j] = source[from + j];
 }
 
-/** values[start .. start + n) *= factor. */
-function scaleRow(values: Float64Array, start: number, n: number, factor: number): void {
-  for (let j = start; j < start + n; j++) values[j] *= factor;
+/** target[at .. at + n) = source[from .. from + n) * scale (no multiply when scale is 1). */
+function writeRow(
+  source: Float64Array,
+  from: number,
+  target: Float64Array,
+  at: number,
+  n: number,
+  scale: number,
+): void {
+  if (scale === 1) {
+    for (let j = 0; j < n; j++) target[at + j] = source[from + j];
+    return;
+  }
+  for (let j = 0; j < n; j++) target[at + j] = source[from + j] * scale;
 }

@@ -40,36 +40,6 @@ export function denseProjection(config: FdeConfig): Float32Array {
   return matrix;
 }
 
-/**
- * Every product of a token in one matrix, (R * k + R * d_proj) x dim: the SimHash directions of
- * all repetitions, then (for `dense` and `sparse`) the projection rows of all repetitions, the
- * sparse one written out as rows of signs. One matrix product per block of tokens then gives
- * every sign bit and every projected value.
- */
-export function fusedMatrix(config: FdeConfig): Float32Array {
-  const simhash = simhashMatrix(config);
-  if (config.projection === 'identity') return simhash;
-  const projection = config.projection === 'dense' ? denseProjection(config) : sparseAsRows(config);
-  const fused = new Float32Array(simhash.length + projection.length);
-  fused.set(simhash);
-  fused.set(projection, simhash.length);
-  return fused;
-}
-
-/** The sparse projection as R * d_proj rows of dim values: row r * d_proj + c, column j. */
-function sparseAsRows(config: FdeConfig): Float32Array {
-  const { dim, numRepetitions } = config;
-  const dProj = effectiveProjectionDimension(config);
-  const { bucket, sign } = sparseProjection(config);
-  const rows = new Float32Array(numRepetitions * dProj * dim);
-  for (let r = 0; r < numRepetitions; r++) {
-    for (let j = 0; j < dim; j++) {
-      rows[(r * dProj + bucket[r * dim + j]) * dim + j] = sign[r * dim + j];
-    }
-  }
-  return rows;
-}
-
 /** A signed bucket per input coordinate: the sparse projection and the count sketch. */
 export interface SignedBuckets {
   /** Output coordinate of each input coordinate. */

@@ -235,5 +235,8 @@ describe('FdeEncoder sizes', () => {
   });
 });
 
-const PINNED_DIGESTS = { document: '6f923b69cce3b7e0', query: '89624a048cd03aef' };
-const PINNED_SPARSE_COMPACT = 'de8fc937fd5e1fa7';
+// Re-pinned when projection moved after aggregation (sums in a new order, last-bit changes of at
+// most 1e-6): test/fde/encode-pass.test.ts checks these settings against the plain per-token
+// implementation within 1e-5.
+const PINNED_DIGESTS = { document: '5b8a3681d94690b6', query: '5dc13a0187152086' };
+const PINNED_SPARSE_COMPACT = '41155c7537b602ab';
