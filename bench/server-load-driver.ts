@@ -127,11 +127,8 @@ export async function runLoad(options: LoadOptions, docs: Map<string, Rows>): Pr
   const search = async () => {
     const id = known[Math.floor(random() * known.length)];
     const started = performance.now();
-    const body = {
-      vectors: docs.get(id),
-      k: 1,
-      candidates: options.initialDocuments + options.upserts * options.documentsPerUpsert,
-    };
+    const all = options.initialDocuments + options.upserts * options.documentsPerUpsert;
+    const body = { vectors: docs.get(id), k: 1, candidates: options.candidates ?? all };
     const answer = await post(options, '/search', body);
     searchMs.push(performance.now() - started);
     const top = (answer.body as { hits?: { id: string; score: number }[] }).hits?.[0];
