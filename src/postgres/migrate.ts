@@ -68,13 +68,18 @@ export async function migrateCollection(
       : await Collection.create(to, { ...create, index: options.index, durability: 'none' });
     let documents = 0;
     let tokens = 0;
-    try {
+    const copy = async () => {
       for await (const batch of source.batches(options.batchSize ?? DEFAULT_BATCH)) {
         await target.upsert(batch);
         documents += batch.length;
         tokens += batch.reduce((sum, doc) => sum + doc.tokens.length / source.options.dim, 0);
         options.onProgress?.(documents, source.total);
       }
+    };
+    try {
+      // A new Postgres target builds its HNSW index once, after the rows (much faster).
+      if (target instanceof PostgresCollection) await target.bulkLoad(copy);
+      else await copy();
       if (target instanceof Collection) await target.checkpoint();
     } finally {
       await target.close();

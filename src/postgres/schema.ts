@@ -65,8 +65,6 @@ export async function createTables(
   schema: string,
   config: PostgresConfig,
 ): Promise<void> {
-  const { m, efConstruction } = config.hnsw;
-  const using = `WITH (m = ${m}, ef_construction = ${efConstruction})`;
   await client.query('CREATE EXTENSION IF NOT EXISTS vector');
   await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   await client.query(
@@ -84,10 +82,6 @@ export async function createTables(
        text text,
        spans bytea)`,
   );
-  await client.query(
-    `CREATE INDEX documents_fde_hnsw ON ${table(schema, 'documents')}
-       USING hnsw (fde ${config.fdeType}_ip_ops) ${using}`,
-  );
   if (config.tokenType !== null) {
     await client.query(
       `CREATE TABLE ${table(schema, 'tokens')} (
@@ -96,14 +90,35 @@ export async function createTables(
          embedding ${config.tokenType}(${config.dim}) NOT NULL,
          PRIMARY KEY (doc_id, row))`,
     );
-    await client.query(
-      `CREATE INDEX tokens_embedding_hnsw ON ${table(schema, 'tokens')}
-         USING hnsw (embedding ${config.tokenType}_ip_ops) ${using}`,
-    );
   }
+  for (const statement of indexStatements(schema, config)) await client.query(statement);
   await client.query(`INSERT INTO ${table(schema, 'config')} (body) VALUES ($1)`, [
     JSON.stringify(config),
   ]);
+}
+
+/** The HNSW index names of a collection (schema-qualified). */
+export function indexNames(schema: string, config: PostgresConfig): string[] {
+  const names = [`"${schema}".documents_fde_hnsw`];
+  if (config.tokenType !== null) names.push(`"${schema}".tokens_embedding_hnsw`);
+  return names;
+}
+
+/** The CREATE INDEX statements of a collection's HNSW indexes (inner product). */
+export function indexStatements(schema: string, config: PostgresConfig): string[] {
+  const { m, efConstruction } = config.hnsw;
+  const using = `WITH (m = ${m}, ef_construction = ${efConstruction})`;
+  const statements = [
+    `CREATE INDEX IF NOT EXISTS documents_fde_hnsw ON ${table(schema, 'documents')}
+       USING hnsw (fde ${config.fdeType}_ip_ops) ${using}`,
+  ];
+  if (config.tokenType !== null) {
+    statements.push(
+      `CREATE INDEX IF NOT EXISTS tokens_embedding_hnsw ON ${table(schema, 'tokens')}
+         USING hnsw (embedding ${config.tokenType}_ip_ops) ${using}`,
+    );
+  }
+  return statements;
 }
 
 /** The config row, or undefined when the schema holds no collection. */

@@ -154,6 +154,38 @@ function configChecks(): void {
     await created.close();
   });
 
+  it('bulkLoad drops the HNSW indexes while loading and builds them again, even on failure', async () => {
+    const url = await fresh('bulk');
+    const tokens = new TokenFactory(DIM, 11);
+    const collection = await PostgresCollection.create(url, { dim: DIM, tokenTable: true });
+    const spy = new SpyPool(url);
+    const indexes = async () => {
+      const client = await spy.connect();
+      const result = await client.query(
+        'SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE $2 ORDER BY 1',
+        [collection.schema, '%hnsw'],
+      );
+      client.release();
+      return result.rows.map((row) => row.indexname);
+    };
+    const built = ['documents_fde_hnsw', 'tokens_embedding_hnsw'];
+    assert.deepEqual(await indexes(), built);
+    await collection.bulkLoad(async () => {
+      assert.deepEqual(await indexes(), []);
+      await collection.upsert(tokens.documents(30));
+    });
+    assert.deepEqual(await indexes(), built);
+    const failing = collection.bulkLoad(async () => {
+      throw new Error('load failed');
+    });
+    await assert.rejects(failing, /load failed/);
+    assert.deepEqual(await indexes(), built);
+    const result = await collection.search(tokens.tokens(2, 3), { k: 5, strategy: 'tokens' });
+    assert.equal(result.hits.length, 5);
+    await spy.end();
+    await collection.close();
+  });
+
   it('a collection dropped under an open client reports not-found', async () => {
     const url = await fresh('dropped');
     const collection = await PostgresCollection.create(url, { dim: DIM });

@@ -82,6 +82,8 @@ export function migrationTests(): void {
       const postgres = await PostgresCollection.open(url);
       const returned = await Collection.open(back, { readOnly: true });
       assert.equal(postgres.config.fdeType, 'vector');
+      const indexed = await postgres.search(query, { k: 3, candidates: 20 });
+      assert.equal(indexed.hits.length, 3, 'the HNSW index was built again after the copy');
       assert.deepEqual(postgres.encoder, { kind: 'static', path: '/nowhere' });
       assert.deepEqual((await postgres.get('doc-7'))?.metadata, { late: true });
       assert.equal(await postgres.get('doc-5'), undefined);
