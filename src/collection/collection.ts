@@ -30,7 +30,7 @@ import {
 } from './parts.js';
 import type { LoggedDocument, LogRecord } from './records.js';
 import { runSearch } from './search.js';
-import { addTokens, CollectionState, type DocRecord, rowsOf } from './state.js';
+import { addTokens, CollectionState, type DocRecord, keepsTombstones, rowsOf } from './state.js';
 import {
   type CollectionManifest,
   createStorage,
@@ -73,6 +73,8 @@ export interface OpenOptions {
   durability?: Durability;
   /** The file system to use; tests pass src/store's in-memory or fault-injecting ones. */
   fs?: FileSystem;
+  /** Log size that triggers a checkpoint after a write; default `collection.checkpointLogBytes`. */
+  checkpointLogBytes?: number;
 }
 
 /** Options of {@link Collection.rebuildIndex}. */
@@ -97,12 +99,17 @@ export class Collection implements CollectionApi {
   #state: CollectionState;
   #seq: number;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Documents upserted or deleted since the index file was last written, and its size then. */
+  #indexChanges = 0;
+  #indexSavedSize = 0;
+  #checkpointLogBytes: number = DEFAULTS.collection.checkpointLogBytes;
   #closed = false;
 
   private constructor(
     storage: StorageHandle,
     manifest: CollectionManifest,
     state: CollectionState,
+    options: OpenOptions,
   ) {
     this.#storage = storage;
     this.dir = storage.dir;
@@ -113,6 +120,12 @@ export class Collection implements CollectionApi {
     this.#indexSpec = manifest.index;
     this.#state = state;
     this.#seq = manifest.lastSeq;
+    this.#indexSavedSize = state.size;
+    const bytes = options.checkpointLogBytes ?? DEFAULTS.collection.checkpointLogBytes;
+    if (!Number.isSafeInteger(bytes) || bytes < 1) {
+      throw invalidArgument('options.checkpointLogBytes', 'a positive integer', bytes);
+    }
+    this.#checkpointLogBytes = bytes;
   }
 
   /**
@@ -143,7 +156,7 @@ export class Collection implements CollectionApi {
     if (options.encoder !== undefined) manifest.encoder = options.encoder;
     const storage = createStorage(dir, manifest, options.durability, options.fs);
     const state = new CollectionState(dim, makeIndex(index, fde.outputDimension));
-    return new Collection(storage, manifest, state);
+    return new Collection(storage, manifest, state, options);
   }
 
   /**
@@ -154,8 +167,9 @@ export class Collection implements CollectionApi {
   static async open(dir: string, options: OpenOptions = {}): Promise<Collection> {
     const loaded = openStorage(dir, options);
     try {
-      const state = restoreState(loaded.manifest, loaded.records, loaded.indexBytes);
-      const collection = new Collection(loaded.storage, loaded.manifest, state);
+      const { state, changes } = restoreState(loaded.manifest, loaded.records, loaded.indexBytes);
+      const collection = new Collection(loaded.storage, loaded.manifest, state, options);
+      collection.#indexChanges = changes;
       collection.#replay(loaded.log);
       return collection;
     } catch (error) {
@@ -176,6 +190,7 @@ export class Collection implements CollectionApi {
       const fdes = this.#encodeDocuments(records);
       this.#seq = this.#storage.append({ op: 'upsert', docs: records.map(logged) });
       const { replaced } = this.#state.apply({ upserts: records, fdes, deletes: [] });
+      this.#indexChanges += records.length;
       this.#maybeCheckpoint();
       return { inserted: records.length - replaced, replaced, duplicates };
     });
@@ -190,6 +205,7 @@ export class Collection implements CollectionApi {
         this.#seq = this.#storage.append({ op: 'delete', ids: present });
       }
       const empty = new Float32Array(0);
+      this.#indexChanges += present.length;
       return this.#state.apply({ upserts: [], fdes: empty, deletes: unique }) as DeleteResult;
     }).then(({ deleted, missing }) => ({ deleted, missing }));
   }
@@ -276,7 +292,7 @@ export class Collection implements CollectionApi {
       const index = buildIndex(spec, fde, this.#state.records());
       this.#fde = fde;
       this.#indexSpec = spec;
-      this.#state.candidateIndex = index;
+      this.#state.replaceIndex(index);
       this.#checkpointNow(false);
     });
   }
@@ -297,7 +313,7 @@ export class Collection implements CollectionApi {
     this.#checkOpen();
     const loaded = openStorage(this.dir, { readOnly: true, fs: this.#storage.fs });
     loaded.storage.close();
-    const state = restoreState(loaded.manifest, loaded.records, loaded.indexBytes);
+    const { state } = restoreState(loaded.manifest, loaded.records, loaded.indexBytes);
     this.#fde = makeFde(loaded.manifest.fde, this.dim);
     this.#indexSpec = loaded.manifest.index;
     this.#state = state;
@@ -349,17 +365,38 @@ export class Collection implements CollectionApi {
       const logged = record.op === 'upsert' ? record.docs : [];
       const upserts = logged.map((doc) => toRecord(doc, doc.key, this.dim, this.precision));
       const fdes = encodeDocumentFdes(this.#fde, upserts, this.dim);
-      this.#state.apply({ upserts, fdes, deletes: record.op === 'delete' ? record.ids : [] });
+      const deletes = record.op === 'delete' ? record.ids : [];
+      this.#state.apply({ upserts, fdes, deletes });
+      this.#indexChanges += upserts.length + deletes.length;
       this.#seq = record.seq;
     }
   }
 
+  /**
+   * Checkpoints when the log has grown past `checkpointLogBytes`. The write that triggered it is
+   * already durable, so a failure here is logged, not thrown; the storage then refuses further
+   * writes (`closed`) until the collection is reopened.
+   */
   #maybeCheckpoint(): void {
-    if (this.#storage.logBytes() >= DEFAULTS.collection.checkpointLogBytes)
-      this.#checkpointNow(false);
+    if (this.#storage.logBytes() < this.#checkpointLogBytes) return;
+    try {
+      this.#checkpointNow(false, false);
+    } catch (error) {
+      if (!(error instanceof MuveraError)) throw error;
+      logger.warn(
+        `checkpoint of ${this.dir} failed; writes stop until it is reopened: ${error.message}`,
+      );
+    }
   }
 
-  #checkpointNow(compact: boolean): void {
+  /**
+   * Publishes a checkpoint. The candidate index is derived data, and writing it costs time in
+   * proportion to the whole collection, so an automatic checkpoint (`saveIndex` false) writes it
+   * only once the documents changed since it was last written reach the number it then held
+   * (amortised linear cost); otherwise the previous index file stays named, and an open brings
+   * it up to date from the documents (see `catchUp`).
+   */
+  #checkpointNow(compact: boolean, saveIndex = true): void {
     const manifest: CollectionManifest = {
       dim: this.dim,
       precision: this.precision,
@@ -370,8 +407,18 @@ export class Collection implements CollectionApi {
     };
     const existing = this.#storage.encoder;
     if (existing !== undefined) manifest.encoder = existing;
-    const indexBytes = this.#state.candidateIndex.serialize();
+    const state = this.#state;
+    if (state.tombstones > 0 && (compact || state.tombstones > state.size)) {
+      state.replaceIndex(buildIndex(this.#indexSpec, this.#fde, state.records()));
+      saveIndex = true;
+    }
+    const save = saveIndex || this.#indexChanges >= this.#indexSavedSize;
+    const indexBytes = save ? this.#state.candidateIndex.serialize() : 'keep';
     this.#storage.checkpoint(manifest, this.#state.records(), indexBytes, compact);
+    if (save) {
+      this.#indexChanges = 0;
+      this.#indexSavedSize = this.#state.size;
+    }
   }
 
   #context(): StrategyContext {
@@ -458,13 +505,13 @@ function restoreState(
   manifest: CollectionManifest,
   records: DocRecord[],
   indexBytes: Uint8Array | undefined,
-): CollectionState {
+): { state: CollectionState; changes: number } {
   const fde = makeFde(manifest.fde, manifest.dim);
-  const index = loadOrRebuild(manifest, fde, records, indexBytes);
+  const { index, changes, tombstones } = loadOrRebuild(manifest, fde, records, indexBytes);
   const state = new CollectionState(manifest.dim, index);
-  state.restore(records, index);
+  state.restore(records, index, tombstones);
   state.seeKey(manifest.nextKey - 1);
-  return state;
+  return { state, changes };
 }
 
 function loadOrRebuild(
@@ -472,20 +519,53 @@ function loadOrRebuild(
   fde: FdeParts,
   records: DocRecord[],
   indexBytes: Uint8Array | undefined,
-): CandidateIndex {
+): { index: CandidateIndex; changes: number; tombstones: number[] } {
   if (indexBytes !== undefined) {
     try {
       const index = loadIndex(indexBytes);
-      const agrees =
-        index.dimensions === fde.outputDimension &&
-        index.size === records.length &&
-        records.every((r) => index.has(r.key));
-      if (agrees) return index;
-      logger.warn('the candidate index does not match the stored documents; rebuilding it');
+      if (index.dimensions === fde.outputDimension && index.kind === manifest.index.kind) {
+        return { index, ...catchUp(index, fde, records, manifest.nextKey) };
+      }
+      logger.warn('the candidate index does not match the collection config; rebuilding it');
     } catch (error) {
       if (!(error instanceof MuveraError)) throw error;
       logger.warn(`the candidate index is unreadable (${error.message}); rebuilding it`);
     }
   }
-  return buildIndex(manifest.index, fde, records);
+  const index = buildIndex(manifest.index, fde, records);
+  return { index, changes: records.length, tombstones: [] };
+}
+
+/**
+ * Brings an index written at an earlier checkpoint up to date with `records`: removes the keys
+ * of documents replaced or deleted since (or returns them as tombstones for an index that keeps
+ * them, see state.ts), adds the FDEs of documents added since. Also returns how many keys
+ * changed.
+ */
+function catchUp(
+  index: CandidateIndex,
+  fde: FdeParts,
+  records: DocRecord[],
+  nextKey: number,
+): { changes: number; tombstones: number[] } {
+  const live = new Set(records.map((r) => r.key));
+  const missing = records.filter((r) => !index.has(r.key));
+  let changes = missing.length;
+  const stale: number[] = [];
+  if (index.size + missing.length > live.size) {
+    // NOTE: the interface lists no keys, but every key ever handed out is below nextKey.
+    for (let key = 0; key < nextKey; key++) {
+      if (!live.has(key) && index.has(key)) stale.push(key);
+    }
+    changes += stale.length;
+  }
+  const tombstones = keepsTombstones(index) ? stale : [];
+  if (!keepsTombstones(index)) index.remove(stale);
+  if (missing.length > 0) {
+    index.add(
+      missing.map((r) => r.key),
+      encodeDocumentFdes(fde, missing, fde.encoder.config.dim),
+    );
+  }
+  return { changes, tombstones };
 }

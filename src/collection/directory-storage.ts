@@ -302,7 +302,7 @@ class DirectoryStorage implements StorageHandle {
   checkpoint(
     manifest: CollectionManifest,
     records: DocRecord[],
-    indexBytes: Uint8Array,
+    indexBytes: Uint8Array | 'keep',
     compact: boolean,
   ): void {
     this.#fence.run(() => this.#checkpoint(manifest, records, indexBytes, compact));
@@ -311,7 +311,7 @@ class DirectoryStorage implements StorageHandle {
   #checkpoint(
     manifest: CollectionManifest,
     records: DocRecord[],
-    indexBytes: Uint8Array,
+    indexBytes: Uint8Array | 'keep',
     compact: boolean,
   ): void {
     const { fs, dir } = this;
@@ -332,7 +332,12 @@ class DirectoryStorage implements StorageHandle {
     const position = new Map(segments.map((s, i) => [s.file, i]));
     const entries = records.map((r) => entryOf(r, locations.get(r.key) as Location, position));
     const documents = this.#writeFile(`docs-${next}.bin`, encodeDocumentsFile(entries));
-    const index = indexBytes.length > 0 ? this.#writeFile(`index-${next}.bin`, indexBytes) : null;
+    const index =
+      indexBytes === 'keep'
+        ? this.body.index
+        : indexBytes.length > 0
+          ? this.#writeFile(`index-${next}.bin`, indexBytes)
+          : null;
 
     // 4. The commit point; then the log before the cut and files no generation names go.
     const { lastSeq: _lastSeq, ...collection } = manifest;

@@ -30,7 +30,10 @@ export function runSearch(
   const start = performance.now();
   const filter = options.filter;
   const passes = filter
-    ? (key: number) => matchesFilter(state.byKey(key)?.metadata, filter)
+    ? (key: number) => {
+        const record = state.byKey(key);
+        return record !== undefined && matchesFilter(record.metadata, filter);
+      }
     : undefined;
 
   // Stage 1: candidates, widened to every passing document when the stage came up short.

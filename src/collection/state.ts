@@ -42,6 +42,17 @@ export interface WriteBatch {
   deletes: string[];
 }
 
+/**
+ * NOTE: usearch 2.25's HNSW `remove` can hang forever after some sequences of adds and removes
+ * (reproduced with 38 calls on 2,560-dim vectors, one thread or many). The collection therefore
+ * never removes from an `hnsw` index: the keys of replaced and deleted documents stay in it as
+ * tombstones, searches fetch that many extra candidates and drop them, and a checkpoint rebuilds
+ * the index once tombstones outnumber live documents (compaction always does).
+ */
+export function keepsTombstones(index: CandidateIndex): boolean {
+  return index.kind === 'hnsw';
+}
+
 /** Where each token of the optional token index comes from. */
 export const TOKEN_KEY_STRIDE = 2 ** 17;
 
@@ -66,6 +77,10 @@ export class CollectionState {
   candidateIndex: CandidateIndex;
   /** The index of every document token, built on the first `tokens` search. */
   tokenIndex: CandidateIndex | undefined;
+  /** Keys still in the candidate index whose documents were replaced or deleted. */
+  readonly #tombstones = new Set<number>();
+  /** Token rows still in the token index whose documents were replaced or deleted. */
+  #staleTokens = 0;
 
   constructor(dim: number, candidateIndex: CandidateIndex) {
     this.dim = dim;
@@ -117,12 +132,29 @@ export class CollectionState {
     return [...this.#byKey.keys()];
   }
 
+  /** Dead keys still held by the candidate index (see {@link keepsTombstones}). */
+  get tombstones(): number {
+    return this.#tombstones.size;
+  }
+
+  /** True when `key` is a live document version. */
+  isLive(key: number): boolean {
+    return this.#byKey.has(key);
+  }
+
+  /** Makes `index` (holding exactly the live documents) the candidate index. */
+  replaceIndex(index: CandidateIndex): void {
+    this.candidateIndex = index;
+    this.#tombstones.clear();
+  }
+
   /**
    * Fills the maps with checkpointed documents whose vectors `index` already holds (recovery),
    * and makes `index` the candidate index.
    */
-  restore(records: DocRecord[], index: CandidateIndex): void {
-    this.candidateIndex = index;
+  restore(records: DocRecord[], index: CandidateIndex, tombstones: number[] = []): void {
+    this.replaceIndex(index);
+    for (const key of tombstones) this.#tombstones.add(key);
     for (const record of records) {
       this.#byKey.set(record.key, record);
       this.#byId.set(record.id, record);
@@ -162,12 +194,29 @@ export class CollectionState {
 
   #removeRecords(records: DocRecord[]): void {
     if (records.length === 0) return;
-    this.candidateIndex.remove(records.map((r) => r.key));
-    if (this.tokenIndex) this.tokenIndex.remove(records.flatMap(tokenKeysOf));
+    const keys = records.map((r) => r.key);
+    if (keepsTombstones(this.candidateIndex)) for (const key of keys) this.#tombstones.add(key);
+    else this.candidateIndex.remove(keys);
+    this.#removeTokens(records);
     for (const record of records) {
       this.#byKey.delete(record.key);
       this.#byId.delete(record.id);
       this.#tokens -= record.numTokens;
+    }
+  }
+
+  /** Removes tokens from the token index, or drops a tombstoned one that is mostly dead. */
+  #removeTokens(records: DocRecord[]): void {
+    const index = this.tokenIndex;
+    if (!index) return;
+    if (!keepsTombstones(index)) {
+      index.remove(records.flatMap(tokenKeysOf));
+      return;
+    }
+    this.#staleTokens += records.reduce((n, r) => n + r.numTokens, 0);
+    if (this.#staleTokens > this.#tokens) {
+      this.tokenIndex = undefined;
+      this.#staleTokens = 0;
     }
   }
 

@@ -44,13 +44,14 @@ export interface StorageHandle {
   logBytes(): number;
   /**
    * Publishes a checkpoint: token segments for records not yet in one (all of them into a new
-   * segment when `compact`), a document file, the candidate index, then a new manifest
-   * generation; then empties the log and removes files no generation names.
+   * segment when `compact`), a document file, the candidate index (`'keep'`: name the previous
+   * index file again; empty bytes: none), then a new manifest generation; then drops the log
+   * before it and removes files no generation names.
    */
   checkpoint(
     manifest: CollectionManifest,
     records: DocRecord[],
-    indexBytes: Uint8Array,
+    indexBytes: Uint8Array | 'keep',
     compact: boolean,
   ): void;
   /** Bytes of every file of the collection. */

@@ -44,8 +44,12 @@ export interface Strategy {
 const fdeStrategy: Strategy = {
   name: 'fde',
   candidates(context, query, count, filter) {
+    const { state } = context;
     const vector = context.encodeQuery(query);
-    return context.state.candidateIndex.search(vector, count, { filter }).keys;
+    // Tombstoned keys (see state.ts) take places in the result: fetch that many more.
+    const fetch = count + state.tombstones;
+    const keys = state.candidateIndex.search(vector, fetch, { filter }).keys;
+    return keys.filter((key) => state.isLive(key)).slice(0, count);
   },
 };
 
@@ -63,7 +67,11 @@ const tokensStrategy: Strategy = {
     const index = context.tokenIndex();
     const dim = index.dimensions;
     const neighbours = DEFAULTS.search.tokenNeighbours ?? count;
-    const tokenFilter = filter ? (key: number) => filter(docKeyOfToken(key)) : undefined;
+    const { state } = context;
+    const tokenFilter = (key: number) => {
+      const docKey = docKeyOfToken(key);
+      return state.isLive(docKey) && (filter === undefined || filter(docKey));
+    };
     const results = index.searchBatch(query, neighbours, { filter: tokenFilter });
 
     // Each document scores the sum, over query tokens, of its best token among the neighbours.

@@ -64,7 +64,9 @@ async function workload(fs: FaultFileSystem): Promise<{ acknowledged: Model[]; c
   const models: Model[] = [];
   let model: Model = new Map();
   try {
-    const collection = await Collection.create(DIR, { dim: DIM, index: { kind: 'flat' }, fs });
+    // A small log threshold, so automatic checkpoints (which may keep the index file) run too.
+    const options = { dim: DIM, index: { kind: 'flat' }, fs, checkpointLogBytes: 1500 };
+    const collection = await Collection.create(DIR, options);
     models.push(model);
     for (const step of script()) {
       await runStep(collection, step);

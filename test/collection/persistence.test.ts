@@ -51,6 +51,44 @@ describe('embedded collection persistence', () => {
     await reopened.close();
   });
 
+  it('automatic checkpoints keep an older index file and an open brings it up to date', async () => {
+    const dir = freshDir();
+    const options = { dim: DIM, index: { kind: 'hnsw' }, checkpointLogBytes: 1 };
+    const collection = await Collection.create(dir, options);
+    const indexFiles = new Set<string>();
+    for (let round = 0; round < 12; round++) {
+      await collection.upsert(tokens.documents(6, round * 4));
+      await collection.delete([`doc-${round * 3}`]);
+      for (const name of readdirSync(dir)) if (name.startsWith('index-')) indexFiles.add(name);
+    }
+    assert.ok((await collection.stats()).generation ?? 0 > 20, 'a checkpoint after every write');
+    assert.ok(indexFiles.size < 10, `the index was written ${indexFiles.size} times, not 24`);
+    const before = await contents(collection, probe);
+    const exact = await collection.search(probe, { k: 10, strategy: 'exact' });
+    await collection.close();
+
+    const reopened = await Collection.open(dir, { checkpointLogBytes: 1 });
+    assert.deepEqual(await contents(reopened, probe), before);
+    const fde = await reopened.search(probe, { k: 10, candidates: 1000 });
+    assert.deepEqual(fde.hits, exact.hits);
+    await reopened.close();
+  });
+
+  it('replaced documents never take the places of live ones in an hnsw index', async () => {
+    const dir = freshDir();
+    const collection = await Collection.create(dir, { dim: DIM, index: { kind: 'hnsw' } });
+    for (let round = 0; round < 5; round++) {
+      await collection.upsert(new TokenFactory(DIM, 100 + round).documents(30));
+    }
+    const exact = await collection.search(probe, { k: 30, strategy: 'exact' });
+    const fde = await collection.search(probe, { k: 30, candidates: 30 });
+    assert.equal(fde.hits.length, 30);
+    assert.deepEqual(fde.hits, exact.hits);
+    await collection.compact();
+    assert.deepEqual((await collection.search(probe, { k: 30, candidates: 30 })).hits, exact.hits);
+    await collection.close();
+  });
+
   it('keeps float16 and int8 tokens identical across a reopen', async () => {
     for (const precision of ['float16', 'int8'] as const) {
       const dir = freshDir();
