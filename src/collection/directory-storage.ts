@@ -34,11 +34,11 @@ import type { SegmentLayout } from '../store/token-format.js';
 import { TokenSegmentReader } from '../store/token-segment-reader.js';
 import { TokenSegmentWriter } from '../store/token-segment-writer.js';
 import { WriteAheadLog } from '../store/write-ahead-log.js';
+import { acquireWriteLock, type WriteLock } from '../store/write-lock.js';
 import { type DocumentEntry, decodeDocumentsFile, encodeDocumentsFile } from './documents-file.js';
 import { decodeRecord, encodeRecord, type LogRecord, type LogWrite } from './records.js';
 import type { DocRecord } from './state.js';
 import type { CollectionManifest, Durability, LoadedStorage, StorageHandle } from './storage.js';
-import { acquireLock, type CollectionLock } from './store-adapter.js';
 
 /** Version of the collection's part of the manifest (`config`). */
 export const COLLECTION_FORMAT_VERSION = 1;
@@ -81,7 +81,7 @@ export function createStorage(
 ): StorageHandle {
   fs.mkdir(dir);
   if (durability === 'fsync') fs.syncDir(dirname(dir));
-  const lock = acquireLock(fs, dir);
+  const lock = acquireWriteLock(fs, dir);
   try {
     if (listGenerations(fs, dir).length > 0) {
       throw new MuveraError('already-exists', `${dir} already holds a collection`, {
@@ -109,7 +109,7 @@ export function openStorage(dir: string, options: StorageOptions = {}): LoadedSt
   const fs = options.fs ?? REAL_FS;
   if (!fs.exists(dir))
     throw new MuveraError('not-found', `there is no collection in ${dir}`, { file: dir });
-  const lock = options.readOnly ? null : acquireLock(fs, dir);
+  const lock = options.readOnly ? null : acquireWriteLock(fs, dir);
   try {
     const loaded = readManifest(fs, dir);
     if (loaded === null) {
@@ -199,7 +199,7 @@ class DirectoryStorage implements StorageHandle {
   constructor(
     readonly fs: FileSystem,
     readonly dir: string,
-    readonly lock: CollectionLock | null,
+    readonly lock: WriteLock | null,
     public body: ManifestBody,
     readonly durability: Durability,
     readonly wal: WriteAheadLog | null,
