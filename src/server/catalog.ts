@@ -109,19 +109,22 @@ export class Catalog {
   async create(name: string, options: CollectionOptions): Promise<OpenedCollection> {
     checkCollectionName(name);
     const dir = this.pathInDataDir(name);
-    if (this.entries.has(name) || (await this.engine.isCollection(dir))) {
-      throw new MuveraError('already-exists', `collection "${name}" exists already`, {
+    const exists = () =>
+      new MuveraError('already-exists', `collection "${name}" exists already`, {
         parameter: 'name',
         actual: name,
       });
-    }
+    if (this.entries.has(name)) throw exists();
+
+    // The name is reserved before the first await, so two concurrent creates cannot both pass.
     const entry: Entry = { name, dir, attached: false };
-    entry.opened = this.engine.createCollection(dir, options);
     this.entries.set(name, entry);
     try {
+      if (await this.engine.isCollection(dir)) throw exists();
+      entry.opened = this.engine.createCollection(dir, options);
       return await entry.opened;
     } catch (error) {
-      this.entries.delete(name);
+      if (this.entries.get(name) === entry) this.entries.delete(name);
       throw error;
     }
   }
@@ -187,6 +190,9 @@ export class Catalog {
         actual: name,
       });
     }
+    // Another request may have registered it while this one awaited: keep a single entry.
+    const raced = this.entries.get(name);
+    if (raced) return raced;
     const entry: Entry = { name, dir, attached: false };
     this.entries.set(name, entry);
     return entry;
