@@ -240,7 +240,7 @@ export class EncodePass {
   private finish(out: Float32Array, outOffset: number): void {
     const { fde } = this.scratch;
     if (this.sketch === null) {
-      for (let i = 0; i < this.fdeDim; i++) out[outOffset + i] = fde[i];
+      out.set(fde, outOffset); // rounds each value to float32, as an assignment would
       return;
     }
     const sketched = this.scratch.sketched;

@@ -80,6 +80,12 @@ const F64X2_ADD = [0xf0, 0x01];
 const BULK = 0xfc;
 const MEMORY_FILL = [0x0b, 0x00];
 const I32 = 0x7f;
+
+/** Bytes of a float64 and of a float32 or int32 value, and their log2 (memory alignment hints). */
+const BYTES_64 = 8;
+const BYTES_32 = 4;
+const ALIGN_64 = 3;
+const ALIGN_32 = 2;
 const F64 = 0x7c;
 
 // addToSlots: parameters, then locals.
@@ -139,22 +145,22 @@ const address = (base: number, index: number[], byteSize: number) => [
 
 /** sums[dst + j] += widen(block[src + j]) for a pair of values. */
 const addPair = [
-  ...address(DST, get(J), 8),
-  ...address(DST, get(J), 8),
+  ...address(DST, get(J), BYTES_64),
+  ...address(DST, get(J), BYTES_64),
   SIMD,
   V128_LOAD,
-  ...mem(3),
-  ...address(SRC, get(J), 4),
+  ...mem(ALIGN_64),
+  ...address(SRC, get(J), BYTES_32),
   SIMD,
   V128_LOAD64_ZERO,
-  ...mem(2),
+  ...mem(ALIGN_32),
   SIMD,
   F64X2_PROMOTE_LOW_F32X4,
   SIMD,
   ...F64X2_ADD,
   SIMD,
   V128_STORE,
-  ...mem(3),
+  ...mem(ALIGN_64),
 ];
 
 /** The last value of an odd dim (j = dim - 1 after the pair loop). */
@@ -164,17 +170,17 @@ const addLast = [
   I32_AND,
   IF,
   VOID,
-  ...address(DST, get(J), 8),
-  ...address(DST, get(J), 8),
+  ...address(DST, get(J), BYTES_64),
+  ...address(DST, get(J), BYTES_64),
   F64_LOAD,
-  ...mem(3),
-  ...address(SRC, get(J), 4),
+  ...mem(ALIGN_64),
+  ...address(SRC, get(J), BYTES_32),
   F32_LOAD,
-  ...mem(2),
+  ...mem(ALIGN_32),
   F64_PROMOTE_F32,
   F64_ADD,
   F64_STORE,
-  ...mem(3),
+  ...mem(ALIGN_64),
   END,
 ];
 
@@ -184,7 +190,7 @@ const addBody = [
   I32_AND,
   ...set(PAIRS_END),
   ...countedLoop(B, get(ROWS), 1, [
-    ...address(BLOCK_AT, [...get(B), ...get(DIM), I32_MUL], 4),
+    ...address(BLOCK_AT, [...get(B), ...get(DIM), I32_MUL], BYTES_32),
     ...set(SRC),
     ...countedLoop(R, get(REPS), 1, [
       ...loadRow(),
@@ -198,9 +204,9 @@ const addBody = [
 /** Decodes the slot, sets DST to its row and zeroes it on a first add. */
 function loadRow(): number[] {
   return [
-    ...address(SLOT_LIST, [...get(B), ...get(REPS), I32_MUL, ...get(R), I32_ADD], 4),
+    ...address(SLOT_LIST, [...get(B), ...get(REPS), I32_MUL, ...get(R), I32_ADD], BYTES_32),
     I32_LOAD,
-    ...mem(2),
+    ...mem(ALIGN_32),
     ...set(SLOT),
     ...get(SLOT),
     ...i32(0),
@@ -211,15 +217,15 @@ function loadRow(): number[] {
     ...get(SLOT),
     I32_SUB,
     ...set(SLOT),
-    ...address(SUMS, [...get(SLOT), ...get(DIM), I32_MUL], 8),
+    ...address(SUMS, [...get(SLOT), ...get(DIM), I32_MUL], BYTES_64),
     ...i32(0),
     ...get(DIM),
-    ...i32(8),
+    ...i32(BYTES_64),
     I32_MUL,
     BULK,
     ...MEMORY_FILL,
     END,
-    ...address(SUMS, [...get(SLOT), ...get(DIM), I32_MUL], 8),
+    ...address(SUMS, [...get(SLOT), ...get(DIM), I32_MUL], BYTES_64),
     ...set(DST),
   ];
 }
@@ -243,24 +249,24 @@ const PROJECT_F64_LOCALS = 1;
 
 /** starts[c + offset] */
 const bucketBound = (offset: number) => [
-  ...address(STARTS, [...get(C), ...i32(offset), I32_ADD], 4),
+  ...address(STARTS, [...get(C), ...i32(offset), I32_ADD], BYTES_32),
   I32_LOAD,
-  ...mem(2),
+  ...mem(ALIGN_32),
 ];
 
 /** sum += signs[at] * rows row i [order[at]] */
 const addSigned = [
   ...get(SUM),
-  ...address(SIGNS, get(AT), 8),
+  ...address(SIGNS, get(AT), BYTES_64),
   F64_LOAD,
-  ...mem(3),
+  ...mem(ALIGN_64),
   ...get(ROW),
-  ...address(ORDER, get(AT), 4),
+  ...address(ORDER, get(AT), BYTES_32),
   I32_LOAD,
-  ...mem(2),
+  ...mem(ALIGN_32),
   I32_ADD,
   F64_LOAD,
-  ...mem(3),
+  ...mem(ALIGN_64),
   F64_MUL,
   F64_ADD,
   ...set(SUM),
@@ -268,17 +274,17 @@ const addSigned = [
 
 const projectBody = [
   ...countedLoop(I, get(NUM_ROWS), 1, [
-    ...address(ROWS_AT, [...get(I), ...get(P_DIM), I32_MUL], 8),
+    ...address(ROWS_AT, [...get(I), ...get(P_DIM), I32_MUL], BYTES_64),
     ...set(ROW),
     ...countedLoop(C, get(D_PROJ), 1, [
       F64_CONST,
       ...[0, 0, 0, 0, 0, 0, 0, 0],
       ...set(SUM),
       ...loopFrom(AT, bucketBound(0), bucketBound(1), 1, addSigned),
-      ...address(OUT, [...get(I), ...get(D_PROJ), I32_MUL, ...get(C), I32_ADD], 8),
+      ...address(OUT, [...get(I), ...get(D_PROJ), I32_MUL, ...get(C), I32_ADD], BYTES_64),
       ...get(SUM),
       F64_STORE,
-      ...mem(3),
+      ...mem(ALIGN_64),
     ]),
   ]),
   END,

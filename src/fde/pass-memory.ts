@@ -210,7 +210,7 @@ function projectSparse(
       let sum = 0;
       const end = base + starts[bucketBase + c + 1];
       for (let at = base + starts[bucketBase + c]; at < end; at++) {
-        sum += signs[at] * rows[from + (order[at] >> 3)];
+        sum += signs[at] * rows[from + order[at] / F64];
       }
       out[i * dProj + c] = sum;
     }
