@@ -81,6 +81,25 @@ function appendPieces(element, pieces, from, to) {
   }
 }
 
+/** Characters of text shown before the clamp cuts it: an excerpt starts early enough. */
+const EXCERPT_LEAD = 300;
+/** A match this close to 1 is the query word itself (unit vectors): worth showing first. */
+const EXACT_MATCH = 0.99;
+
+/**
+ * Where the shown text starts: at `from`, unless the first exact word match lies beyond the
+ * clamp; then at the start of the sentence holding it, so the highlight is visible.
+ */
+function excerptStart(text, matches, from) {
+  const spans = (matches ?? []).filter(
+    (m) => m.span && m.span[0] >= from && m.score >= EXACT_MATCH,
+  );
+  const first = Math.min(...spans.map((m) => m.span[0]));
+  if (!Number.isFinite(first) || first - from < EXCERPT_LEAD) return from;
+  const sentence = text.lastIndexOf('. ', first);
+  return sentence >= from ? sentence + 2 : first;
+}
+
 /** Length of the title line the indexer puts before the text (`title + "\n" + text`), or 0. */
 function titleLength(hit) {
   const title = hit.metadata?.title;
@@ -118,11 +137,19 @@ function renderHit(hit, rank) {
   if (split > 0) appendPieces(head.querySelector('.title'), pieces, 0, split);
   else head.querySelector('.title').textContent = hit.id;
   if (text.length > split) {
+    const from = split === 0 ? 0 : split + 1;
     const body = document.createElement('p');
     body.className = 'text';
     body.title = 'Click to show all of it';
-    body.addEventListener('click', () => body.classList.toggle('expanded'));
-    appendPieces(body, pieces, split === 0 ? 0 : split + 1, text.length);
+    const show = (start) => {
+      body.replaceChildren(start > from ? '… ' : '');
+      appendPieces(body, pieces, start, text.length);
+    };
+    body.addEventListener('click', () => {
+      body.classList.toggle('expanded');
+      show(body.classList.contains('expanded') ? from : excerptStart(text, hit.matches, from));
+    });
+    show(excerptStart(text, hit.matches, from));
     item.append(body);
   }
   if (hit.matches) item.append(renderMatches(hit.matches));
