@@ -12,10 +12,12 @@
  * Writes on one collection object run one at a time, in call order (a promise queue); searches
  * never wait for them and see each write entirely or not at all. See docs/collection.md.
  */
+import { availableParallelism } from 'node:os';
 import { bytesPerToken, encodeTokens } from '../chamfer/encode.js';
 import type { EncodedTokens, Precision } from '../chamfer/precision.js';
 import { DEFAULTS } from '../defaults.js';
 import { invalidArgument, MuveraError } from '../errors.js';
+import { FdePool } from '../fde/pool.js';
 import type { CandidateIndex } from '../index/types.js';
 import { logger } from '../log.js';
 import type { FileSystem } from '../store/file-system.js';
@@ -86,6 +88,8 @@ export interface RebuildOptions {
 }
 
 const PRECISIONS: readonly Precision[] = ['float32', 'float16', 'int8'];
+/** Writes of fewer documents encode their FDEs on the calling thread (no transfer cost). */
+const POOL_MIN_DOCUMENTS = 64;
 
 /** A collection stored in a directory. */
 export class Collection implements CollectionApi {
@@ -104,6 +108,8 @@ export class Collection implements CollectionApi {
   #indexSavedSize = 0;
   #checkpointLogBytes: number = DEFAULTS.collection.checkpointLogBytes;
   #closed = false;
+  /** FDE worker threads for large writes, started on first use. */
+  #pool: FdePool | null = null;
 
   private constructor(
     storage: StorageHandle,
@@ -183,11 +189,11 @@ export class Collection implements CollectionApi {
    * occurrence wins. Durable when it returns (see {@link OpenOptions.durability}).
    */
   upsert(docs: DocumentInputs): Promise<UpsertResult> {
-    return this.#write(() => {
+    return this.#write(async () => {
       const { docs: clean, duplicates } = checkDocuments(docs, this.dim);
       if (clean.length === 0) return { inserted: 0, replaced: 0, duplicates };
       const records = this.#toRecords(clean);
-      const fdes = this.#encodeDocuments(records);
+      const fdes = await this.#encodeDocuments(records);
       this.#seq = this.#storage.append({ op: 'upsert', docs: records.map(logged) });
       const { replaced } = this.#state.apply({ upserts: records, fdes, deletes: [] });
       this.#indexChanges += records.length;
@@ -206,7 +212,9 @@ export class Collection implements CollectionApi {
       }
       const empty = new Float32Array(0);
       this.#indexChanges += present.length;
-      return this.#state.apply({ upserts: [], fdes: empty, deletes: unique }) as DeleteResult;
+      const result = this.#state.apply({ upserts: [], fdes: empty, deletes: unique });
+      if (present.length > 0) this.#maybeCheckpoint();
+      return result;
     }).then(({ deleted, missing }) => ({ deleted, missing }));
   }
 
@@ -290,6 +298,7 @@ export class Collection implements CollectionApi {
       const fde = options.fde === undefined ? this.#fde : makeFde(options.fde, this.dim);
       const spec = options.index === undefined ? this.#indexSpec : resolveIndexSpec(options.index);
       const index = buildIndex(spec, fde, this.#state.records());
+      if (fde !== this.#fde) void this.#stopPool();
       this.#fde = fde;
       this.#indexSpec = spec;
       this.#state.replaceIndex(index);
@@ -327,6 +336,13 @@ export class Collection implements CollectionApi {
     await this.#queue.catch(() => undefined);
     this.#closed = true;
     this.#storage.close();
+    await this.#stopPool();
+  }
+
+  async #stopPool(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = null;
+    await pool?.close();
   }
 
   #checkOpen(): void {
@@ -334,7 +350,7 @@ export class Collection implements CollectionApi {
   }
 
   /** Runs writes one at a time, in call order; every failure is a rejection. */
-  async #write<T>(run: () => T): Promise<T> {
+  async #write<T>(run: () => T | Promise<T>): Promise<T> {
     this.#checkOpen();
     if (this.readOnly) {
       throw new MuveraError('closed', `the collection in ${this.dir} was opened read-only`, {
@@ -355,8 +371,18 @@ export class Collection implements CollectionApi {
     return docs.map((doc, i) => toRecord(doc, first + i, this.dim, this.precision));
   }
 
-  #encodeDocuments(records: DocRecord[]): Float32Array {
-    return encodeDocumentFdes(this.#fde, records, this.dim);
+  /**
+   * Document FDEs of a write. Large batches go to an FdePool (worker threads, started on first
+   * use, stopped by `close`); the write is applied only after, so searches meanwhile see the
+   * collection as before.
+   */
+  async #encodeDocuments(records: DocRecord[]): Promise<Float32Array> {
+    if (records.length < POOL_MIN_DOCUMENTS || availableParallelism() < 2) {
+      return encodeDocumentFdes(this.#fde, records, this.dim);
+    }
+    this.#pool ??= new FdePool(this.#fde.encoder.config);
+    const { data, offsets } = packRows(records, this.dim);
+    return (await this.#pool.encodeDocuments(data, offsets)).vectors;
   }
 
   #replay(log: LogRecord[]): void {
@@ -463,6 +489,12 @@ type DocumentInputs = Parameters<CollectionApi['upsert']>[0];
 /** FDEs of `records`, row after row, in one batch call. */
 function encodeDocumentFdes(fde: FdeParts, records: DocRecord[], dim: number): Float32Array {
   if (records.length === 0) return new Float32Array(0);
+  const { data, offsets } = packRows(records, dim);
+  return fde.encoder.encodeDocuments(data, offsets).vectors;
+}
+
+/** The float32 rows of `records` in one matrix, with row offsets (a batch). */
+function packRows(records: DocRecord[], dim: number): { data: Float32Array; offsets: Uint32Array } {
   const offsets = new Uint32Array(records.length + 1);
   records.forEach((record, i) => {
     offsets[i + 1] = offsets[i] + record.numTokens;
@@ -471,7 +503,7 @@ function encodeDocumentFdes(fde: FdeParts, records: DocRecord[], dim: number): F
   records.forEach((record, i) => {
     data.set(rowsOf(record), offsets[i] * dim);
   });
-  return fde.encoder.encodeDocuments(data, offsets).vectors;
+  return { data, offsets };
 }
 
 /** A fresh candidate index holding the FDE of every record. */

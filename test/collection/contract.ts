@@ -121,12 +121,13 @@ function semantics(factory: CollectionFactory): void {
 
 function searching(factory: CollectionFactory): void {
   it('every strategy equals the brute-force oracle when candidates cover the collection', async () => {
-    const { collection, docs, tokens } = await filled(factory, 40);
+    // NOTE: 70 documents in one batch: large enough for a backend's parallel write path.
+    const { collection, docs, tokens } = await filled(factory, 70);
     for (let q = 0; q < 5; q++) {
       const query = tokens.tokens(1 + q * 3, q);
       const oracle = bruteForce(query, docs, DIM).slice(0, 10);
       for (const strategy of STRATEGIES) {
-        const result = await collection.search(query, { k: 10, candidates: 40, strategy });
+        const result = await collection.search(query, { k: 10, candidates: 70, strategy });
         assert.ok(sameRanking(result.hits, oracle), `${strategy} differs from the oracle`);
       }
     }
