@@ -12,7 +12,11 @@ import { after, describe, it } from 'node:test';
 import { MuveraError } from '../../src/errors.js';
 import { fileSystemError, NodeFileSystem } from '../../src/store/file-system.js';
 import { logFileName, replayLog } from '../../src/store/log-format.js';
+import { publishManifest } from '../../src/store/manifest.js';
 import { MemoryFileSystem } from '../../src/store/memory-file-system.js';
+import { bytesPerToken, validateEncoded, validateLayout } from '../../src/store/token-format.js';
+import { TokenSegmentReader } from '../../src/store/token-segment-reader.js';
+import { TokenSegmentWriter } from '../../src/store/token-segment-writer.js';
 import { WriteAheadLog } from '../../src/store/write-ahead-log.js';
 
 const DIR = '/c';
@@ -109,5 +113,73 @@ describe('file handle misuse', () => {
     const untyped = fileSystemError('read', '/x', new Error('no code'));
     assert.equal(untyped.code, 'io-error');
     assert.match(untyped.message, /EUNKNOWN/);
+  });
+});
+
+describe('token segment inputs', () => {
+  const layout = { dim: 3, precision: 'int8' as const, scaleMode: 'token' as const };
+  const good = {
+    precision: 'int8' as const,
+    dim: 3,
+    numTokens: 2,
+    values: Int8Array.of(1, 2, 3, 4, 5, 6),
+    scales: Float32Array.of(0.5, 0.25),
+    scaleMode: 'token' as const,
+  };
+
+  it('refuses a bad layout by parameter name', () => {
+    assert.throws(() => validateLayout({ dim: 0, precision: 'float32' }), { parameter: 'dim' });
+    const precision = 'float64' as 'float32';
+    assert.throws(() => validateLayout({ dim: 3, precision }), { parameter: 'precision' });
+    assert.throws(() => validateLayout({ dim: 3, precision: 'int8' }), { parameter: 'scaleMode' });
+    assert.ok(bytesPerToken(layout, 2) > 3);
+  });
+
+  it('refuses token matrices that do not fit the layout', () => {
+    validateEncoded(good, layout, 'doc');
+    const cases: [Record<string, unknown>, string][] = [
+      [{ precision: 'float32' }, 'config-mismatch'],
+      [{ dim: 4 }, 'dimension-mismatch'],
+      [{ numTokens: -1 }, 'invalid-argument'],
+      [{ values: Float32Array.of(1, 2, 3, 4, 5, 6) }, 'invalid-argument'],
+      [{ scaleMode: 'dimension' }, 'config-mismatch'],
+      [{ scales: Float32Array.of(1) }, 'invalid-argument'],
+    ];
+    for (const [change, code] of cases) {
+      const bad = { ...good, ...change } as typeof good;
+      assert.throws(() => validateEncoded(bad, layout, 'doc'), { code }, JSON.stringify(change));
+    }
+  });
+});
+
+describe('manifest publish and segment statistics', () => {
+  const body = (generation: number) => ({
+    generation,
+    config: {},
+    segments: [],
+    index: null,
+    parts: [],
+    log: { sequence: 1 },
+    counts: { documents: 0 },
+  });
+
+  it('refuses to keep no generation, and a generation not newer than the newest', () => {
+    const fs = new MemoryFileSystem();
+    fs.mkdir(DIR);
+    assert.throws(() => publishManifest(fs, DIR, body(1), { keep: 0 }), { parameter: 'keep' });
+    publishManifest(fs, DIR, body(2));
+    assert.throws(() => publishManifest(fs, DIR, body(2)), { parameter: 'body.generation' });
+  });
+
+  it('reports the statistics of a written segment', () => {
+    const fs = new MemoryFileSystem();
+    fs.mkdir(DIR);
+    const layout = { dim: 2, precision: 'float32' as const };
+    const writer = TokenSegmentWriter.create(fs, `${DIR}/s.tok`, layout);
+    writer.append({ precision: 'float32', dim: 2, numTokens: 3, values: new Float32Array(6) });
+    writer.finish();
+    const stats = TokenSegmentReader.open(fs, `${DIR}/s.tok`).stats();
+    assert.equal(stats.numTokens, 3);
+    assert.ok(stats.bytesPerToken > 8);
   });
 });
