@@ -19,9 +19,7 @@ const collection =
     ? await Collection.create(dir, {
         dim: GROUP_DIM,
         fde: 'milvus',
-        // NOTE: flat, not hnsw: usearch's HNSW hangs in add() after about 280 adds and removes
-        // (see repro-hnsw-churn.ts); this test is about the storage under one writer.
-        index: { kind: 'flat' },
+        index: { kind: 'hnsw' },
         checkpointLogBytes,
       })
     : await Collection.open(dir, { checkpointLogBytes });
