@@ -12,7 +12,7 @@
  * QUERIES queries. Run: npx tsx bench/collection-synthetic.ts [--docs N] [--queries N]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Collection } from '../src/collection/collection.js';
 import type { DocumentInput, SearchResult } from '../src/collection/types.js';
@@ -90,7 +90,11 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const data: Record<string, unknown>[] = [];
 
-  // Ingest without durability: the baseline of the durability cost.
+  // Load average at the end (2 cores, shared with other work): ${loadavg()
+    .map((v) => v.toFixed(1))
+    .join(', ')}; timings are noisy, ratios within one run are what to compare.
+
+Ingest without durability: the baseline of the durability cost.
   const loose = await Collection.create(join(root, 'loose'), {
     dim: corpus.dim,
     durability: 'none',
@@ -148,6 +152,10 @@ async function main(): Promise<void> {
 ${machineLine(info)}
 
 ${DOCS} documents of ${corpus.params.tokensPerDocument} tokens (dim ${corpus.dim}), ${QUERIES} queries of ${corpus.params.tokensPerQuery} tokens, k = ${K}; index ${DEFAULTS.collection.index} (default parameters), tokens float32. Recall@10 is against the \`exact\` strategy's top 10 (the same kernel and precision); queries run one at a time. The issue's full target (100,000 documents) is for a later, longer run.
+
+Load average at the end (2 cores, shared with other work): ${loadavg()
+    .map((v) => v.toFixed(1))
+    .join(', ')}; timings are noisy, ratios within one run are what to compare.
 
 Ingest without durability (\`durability: 'none'\`, weaviate preset): ${looseRate.toFixed(0)} documents/s.
 ${ingestLines}
