@@ -16,7 +16,8 @@
  * queries. Correctness before timing: `fde` with every document as a candidate returns the
  * `exact` hits.
  *
- * Run: npx tsx bench/synthetic-100k.ts [--docs N] [--queries N] [--full]
+ * Run: npx tsx bench/synthetic-100k.ts [--docs N] [--queries N] [--full] [--only 1,2]
+ * (--only: configurations by position in ALL_CONFIGS, the first always runs)
  * Default 4,000 documents (a few minutes here); the target size is `--docs 100000 --full`.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -44,7 +45,10 @@ function flag(name: string, fallback: number): number {
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
 }
 
-const DOCS = flag('docs', 4000);
+const DEFAULT_DOCS = 4000;
+const DOCS = flag('docs', DEFAULT_DOCS);
+/** Result file name: other sizes get their own file, so the default run's stays. */
+const RESULT_NAME = DOCS === DEFAULT_DOCS ? 'synthetic-100k' : `synthetic-100k-${DOCS}`;
 const QUERIES = flag('queries', 40);
 const K = 10;
 const CANDIDATES = FULL ? [100, 200, 400, 800] : [100, 200, 400];
@@ -68,7 +72,7 @@ interface Config {
   carve: boolean;
 }
 
-const CONFIGS: Config[] = [
+const ALL_CONFIGS: Config[] = [
   { name: 'weaviate hnsw', options: { dim: 128, fde: 'weaviate' }, pool: false, carve: false },
   {
     name: 'weaviate hnsw + ball carving',
@@ -78,7 +82,7 @@ const CONFIGS: Config[] = [
   },
   {
     name: 'weaviate pq',
-    options: { dim: 128, fde: 'weaviate', index: { kind: 'pq' } },
+    options: { dim: 128, fde: 'weaviate', index: { kind: 'pq', trainingSize: PQ_TRAINING } },
     pool: false,
     carve: false,
   },
@@ -92,6 +96,12 @@ const CONFIGS: Config[] = [
     ? [{ name: 'paper hnsw', options: { dim: 128, fde: 'paper' }, pool: false, carve: false }]
     : []),
 ];
+
+/** `--only 0,1`: run only these configurations (by position above); the first always runs. */
+const ONLY = process.argv.includes('--only')
+  ? new Set(process.argv[process.argv.indexOf('--only') + 1].split(',').map(Number))
+  : null;
+const CONFIGS = ALL_CONFIGS.filter((_, i) => i === 0 || ONLY === null || ONLY.has(i));
 
 const corpus = new ColbertLikeCorpus({ numDocuments: DOCS, numQueries: QUERIES });
 const queries = Array.from({ length: QUERIES }, (_, q) => ({
@@ -244,7 +254,7 @@ function report(
   exactQps: number,
   exactLatency: { p50: number; p95: number },
 ): void {
-  const svgName = 'synthetic-100k.svg';
+  const svgName = `${RESULT_NAME}.svg`;
   writeFileSync(
     join(import.meta.dirname, 'results', svgName),
     sweepSvg(rows, {
@@ -283,9 +293,9 @@ ${sizes.join('\n')}
 
 ![recall against latency](${svgName})
 
-Run: \`npx tsx bench/synthetic-100k.ts --docs ${DOCS} --queries ${QUERIES}${FULL ? ' --full' : ''}\`
+Run: \`npx tsx bench/synthetic-100k.ts --docs ${DOCS} --queries ${QUERIES}${FULL ? ' --full' : ''}${ONLY ? ` --only ${[...ONLY].join(',')}` : ''}\`
 `;
-  const path = writeResult('synthetic-100k', markdown, {
+  const path = writeResult(RESULT_NAME, markdown, {
     machine: info,
     docs: DOCS,
     queries: QUERIES,
