@@ -90,11 +90,7 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const data: Record<string, unknown>[] = [];
 
-  // Load average at the end (2 cores, shared with other work): ${loadavg()
-    .map((v) => v.toFixed(1))
-    .join(', ')}; timings are noisy, ratios within one run are what to compare.
-
-Ingest without durability: the baseline of the durability cost.
+  // Ingest without durability: the baseline of the durability cost.
   const loose = await Collection.create(join(root, 'loose'), {
     dim: corpus.dim,
     durability: 'none',

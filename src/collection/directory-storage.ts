@@ -59,6 +59,8 @@ const RECORD_TYPE: Readonly<Record<LogWrite['op'], number>> = Object.freeze({
 const DOCUMENTS_ROLE = 'documents';
 const STRAY_PATTERN = /^(docs-\d+\.bin|index-\d+\.bin|tokens-\d+\.seg)$/;
 
+/** Times a reader starts over when the writer published a newer generation meanwhile. */
+const READER_ATTEMPTS = 10;
 /** One real file system for the process, so in-process lock ownership is tracked in one place. */
 const REAL_FS = new NodeFileSystem();
 /** int8 tokens are stored with one scale per token row (encodeTokens' default). */
@@ -109,33 +111,62 @@ export function openStorage(dir: string, options: StorageOptions = {}): LoadedSt
   const fs = options.fs ?? REAL_FS;
   if (!fs.exists(dir))
     throw new MuveraError('not-found', `there is no collection in ${dir}`, { file: dir });
-  const lock = options.readOnly ? null : acquireWriteLock(fs, dir);
-  try {
-    const loaded = readManifest(fs, dir);
-    if (loaded === null) {
-      throw new MuveraError('not-found', `${dir} holds no collection manifest`, { file: dir });
+  if (!options.readOnly) {
+    const lock = acquireWriteLock(fs, dir);
+    try {
+      return loadGeneration(fs, dir, options, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
     }
-    const config = checkConfig(loaded.body.config, loaded.file);
-    const durability = options.durability ?? (DEFAULTS.collection.durability as Durability);
-    const dim = config.collection.dim;
+  }
+  // A reader races the writer: a checkpoint may publish a generation and remove the log files
+  // or parts of the one the reader started from. Then it starts again from the newer one.
+  for (let attempt = 1; ; attempt++) {
+    const generation = listGenerations(fs, dir).at(-1);
+    try {
+      return loadGeneration(fs, dir, options, null);
+    } catch (error) {
+      const moved = listGenerations(fs, dir).at(-1) !== generation;
+      const retry = error instanceof MuveraError && moved && attempt < READER_ATTEMPTS;
+      if (!retry) throw error;
+    }
+  }
+}
 
-    // The log after the generation: a writer opens it (cutting a torn tail), a reader only reads.
-    const log: LogRecord[] = [];
-    const onRecord = (record: { sequence: number; payload: Uint8Array }) => {
-      log.push({ ...decodeRecord(record.payload, dim, dir), seq: record.sequence });
-    };
-    const fromSequence = loaded.body.log.sequence;
-    let wal: WriteAheadLog | null = null;
-    if (options.readOnly) replayLog(fs, dir, { fromSequence, onRecord });
-    else {
-      cleanTempFiles(fs, dir);
-      wal = WriteAheadLog.open(fs, dir, { fromSequence, onRecord, sync: durability === 'fsync' });
-    }
-    const storage = new DirectoryStorage(fs, dir, lock, loaded.body, durability, wal);
+/** Reads the newest generation, its parts and the log after it (a writer also opens the log). */
+function loadGeneration(
+  fs: FileSystem,
+  dir: string,
+  options: StorageOptions,
+  lock: WriteLock | null,
+): LoadedStorage {
+  const loaded = readManifest(fs, dir);
+  if (loaded === null) {
+    throw new MuveraError('not-found', `${dir} holds no collection manifest`, { file: dir });
+  }
+  const config = checkConfig(loaded.body.config, loaded.file);
+  const durability = options.durability ?? (DEFAULTS.collection.durability as Durability);
+  const dim = config.collection.dim;
+
+  // The log after the generation: a writer opens it (cutting a torn tail), a reader only reads.
+  const log: LogRecord[] = [];
+  const onRecord = (record: { sequence: number; payload: Uint8Array }) => {
+    log.push({ ...decodeRecord(record.payload, dim, dir), seq: record.sequence });
+  };
+  const fromSequence = loaded.body.log.sequence;
+  let wal: WriteAheadLog | null = null;
+  if (lock === null) replayLog(fs, dir, { fromSequence, onRecord });
+  else {
+    cleanTempFiles(fs, dir);
+    wal = WriteAheadLog.open(fs, dir, { fromSequence, onRecord, sync: durability === 'fsync' });
+  }
+  const storage = new DirectoryStorage(fs, dir, lock, loaded.body, durability, wal);
+  try {
     if (wal) storage.removeStrayFiles();
     return storage.load(log);
   } catch (error) {
-    lock?.release();
+    wal?.close();
     throw error;
   }
 }
