@@ -20,6 +20,7 @@
 import { dirname, join } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
 import { MuveraError } from '../errors.js';
+import { logger } from '../log.js';
 import { crc32 } from '../store/binary.js';
 import { type FileSystem, NodeFileSystem, WriteFence, writeNewFile } from '../store/file-system.js';
 import { replayLog } from '../store/log-format.js';
@@ -183,8 +184,49 @@ function emptyBody(config: CollectionConfig): ManifestBody {
   };
 }
 
+/** A named step turning a collection config of version `from` into version `from + 1`. */
+export interface CollectionUpgrade {
+  from: number;
+  name: string;
+  upgrade(config: Record<string, unknown>): Record<string, unknown>;
+}
+
+/**
+ * Upgrade steps of the collection config, oldest first. Version 1 is the first layout, so the
+ * list is empty; version 2's step goes here (e.g. `{ from: 1, name: 'addTokenPooling', ... }`).
+ */
+export const COLLECTION_UPGRADES: readonly CollectionUpgrade[] = Object.freeze([]);
+
+/** Runs the upgrade steps from the config's version to the current one. */
+export function upgradeConfig(
+  config: unknown,
+  file: string,
+  steps: readonly CollectionUpgrade[] = COLLECTION_UPGRADES,
+): unknown {
+  let current = config as Record<string, unknown> | null;
+  let version = current?.formatVersion;
+  while (typeof version === 'number' && version < COLLECTION_FORMAT_VERSION && current) {
+    const step = steps.find((candidate) => candidate.from === version);
+    if (!step) {
+      throw new MuveraError(
+        'unsupported-version',
+        `${file}: no upgrade from collection layout ${version}`,
+        {
+          file,
+          expected: COLLECTION_FORMAT_VERSION,
+          actual: version,
+        },
+      );
+    }
+    current = { ...step.upgrade(current), formatVersion: version + 1 };
+    logger.info(`upgraded the collection config of ${file} with step ${step.name}`);
+    version = current.formatVersion;
+  }
+  return current;
+}
+
 function checkConfig(config: unknown, file: string): CollectionConfig {
-  const value = config as CollectionConfig;
+  const value = upgradeConfig(config, file) as CollectionConfig;
   if (typeof value?.formatVersion === 'number' && value.formatVersion > COLLECTION_FORMAT_VERSION) {
     throw new MuveraError(
       'unsupported-version',

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Collection } from '../../src/collection/collection.js';
+import { upgradeConfig } from '../../src/collection/directory-storage.js';
 import { NodeFileSystem } from '../../src/store/file-system.js';
 import { publishManifest, readManifest } from '../../src/store/manifest.js';
 import { TokenFactory } from './helpers.js';
@@ -222,6 +223,19 @@ describe('embedded collection persistence', () => {
     publishManifest(fs, dir, { ...latest.body, config, generation: latest.generation + 1 });
     await assert.rejects(() => Collection.open(dir), { code: 'unsupported-version' });
     assert.ok(!existsSync(join(dir, 'LOCK')), 'a failed open releases the lock');
+  });
+
+  it('runs named upgrade steps on an older collection config', () => {
+    const old = { formatVersion: 0, collection: { dim: 3 } };
+    const steps = [
+      { from: 0, name: 'addNextSegment', upgrade: (c: object) => ({ ...c, nextSegment: 0 }) },
+    ];
+    assert.deepEqual(upgradeConfig(old, 'm', steps), {
+      formatVersion: 1,
+      collection: { dim: 3 },
+      nextSegment: 0,
+    });
+    assert.throws(() => upgradeConfig(old, 'm'), { code: 'unsupported-version' });
   });
 
   it('refuses bad creation options with codes', async () => {
