@@ -20,6 +20,8 @@ it('flat: the filtered JavaScript scan and the unfiltered usearch scan agree', (
     const fast = index.search(query, 25);
     const loop = index.search(query, 25, { filter: () => true });
     assert.deepEqual(loop.keys, fast.keys);
-    loop.scores.forEach((score, i) => assert.ok(Math.abs(score - fast.scores[i]) < 1e-4));
+    for (const [i, score] of loop.scores.entries()) {
+      assert.ok(Math.abs(score - fast.scores[i]) < 1e-4);
+    }
   }
 });

@@ -42,7 +42,9 @@ it('hnsw centring keeps exact scores and reaches every vector when all share an 
     const found = index.search(query, 300);
     const exact = bruteForce(data, keys, query, 300);
     assert.equal(found.keys.length, 300);
-    found.scores.forEach((score, i) => assert.ok(Math.abs(score - exact.scores[i]) < 1e-4));
+    for (const [i, score] of found.scores.entries()) {
+      assert.ok(Math.abs(score - exact.scores[i]) < 1e-4);
+    }
   }
 });
 
