@@ -30,7 +30,7 @@ import {
   packRows,
   restoreState,
 } from './restore.js';
-import { runSearch } from './search.js';
+import { runSearch, runSearchBatch } from './search.js';
 import { CollectionState, type DocRecord, rowsOf } from './state.js';
 import {
   type CollectionManifest,
@@ -244,8 +244,7 @@ export class Collection implements CollectionApi {
       throw invalidArgument('queries', 'an array of Float32Array', queries);
     const resolved = resolveSearchOptions(options);
     const checked = queries.map((query, i) => checkQuery(query, this.dim, `queries[${i}]`));
-    const context = this.#context();
-    return checked.map((query) => runSearch(context, query, resolved));
+    return runSearchBatch(this.#context(), checked, resolved);
   }
 
   /** The encoder spec given at creation (remembered for text queries), or undefined. */

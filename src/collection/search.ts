@@ -9,7 +9,7 @@
 import { matchesFilter } from './filter.js';
 import { explainMatches, rerank } from './scoring.js';
 import type { DocRecord } from './state.js';
-import { STRATEGY_TABLE, type StrategyContext } from './strategies.js';
+import { fdeCandidatesBatch, STRATEGY_TABLE, type StrategyContext } from './strategies.js';
 import type { SearchHit, SearchResult } from './types.js';
 import type { ResolvedSearchOptions } from './validate.js';
 
@@ -19,11 +19,21 @@ export interface CheckedQuery {
   kept: number[];
 }
 
-/** Runs one search synchronously against the current state (so no write lands midway). */
+/** Candidate keys found ahead of the search (by a batch), and the milliseconds they cost. */
+export interface Prefetched {
+  keys: number[];
+  ms: number;
+}
+
+/**
+ * Runs one search synchronously against the current state (so no write lands midway).
+ * `prefetched` replaces the strategy's candidate stage (searchBatch finds all candidates first).
+ */
 export function runSearch(
   context: StrategyContext,
   query: CheckedQuery,
   options: ResolvedSearchOptions,
+  prefetched?: Prefetched,
 ): SearchResult {
   const { state } = context;
   const dim = state.dim;
@@ -37,12 +47,9 @@ export function runSearch(
     : undefined;
 
   // Stage 1: candidates, widened to every passing document when the stage came up short.
-  let keys = STRATEGY_TABLE[options.strategy].candidates(
-    context,
-    query.rows,
-    options.candidates,
-    passes,
-  );
+  let keys =
+    prefetched?.keys ??
+    STRATEGY_TABLE[options.strategy].candidates(context, query.rows, options.candidates, passes);
   const candidatesFetched = keys.length;
   let exactFallback = false;
   if (options.strategy !== 'exact' && keys.length < options.k && state.size > keys.length) {
@@ -51,7 +58,7 @@ export function runSearch(
     if (exactFallback) keys = every;
   }
   const records = keys.map((key) => state.byKey(key)).filter((r): r is DocRecord => !!r);
-  const candidatesDone = performance.now();
+  const candidatesDone = performance.now() + (prefetched?.ms ?? 0);
 
   // Stage 2: exact Chamfer re-rank of the candidates.
   const ranked = rerank(query.rows, records, dim, options.k);
@@ -75,8 +82,40 @@ export function runSearch(
       timings: {
         candidatesMs: candidatesDone - start,
         rerankMs: end - candidatesDone,
-        totalMs: end - start,
+        totalMs: end - start + (prefetched?.ms ?? 0),
       },
     },
   };
+}
+
+/**
+ * One search per query with the same options. For `fde`, the candidate stage of all queries is
+ * one batch call to the candidate index (HNSW runs it on several threads); the exact stage runs
+ * per query. Everything is synchronous: no write lands between the queries.
+ */
+export function runSearchBatch(
+  context: StrategyContext,
+  queries: CheckedQuery[],
+  options: ResolvedSearchOptions,
+): SearchResult[] {
+  if (options.strategy !== 'fde' || queries.length < 2) {
+    return queries.map((query) => runSearch(context, query, options));
+  }
+  const { state } = context;
+  const start = performance.now();
+  const filter = options.filter;
+  const passes = filter
+    ? (key: number) => {
+        const record = state.byKey(key);
+        return record !== undefined && matchesFilter(record.metadata, filter);
+      }
+    : undefined;
+  const batches = fdeCandidatesBatch(
+    context,
+    queries.map((q) => q.rows),
+    options.candidates,
+    passes,
+  );
+  const ms = (performance.now() - start) / queries.length;
+  return queries.map((query, i) => runSearch(context, query, options, { keys: batches[i], ms }));
 }

@@ -53,6 +53,23 @@ const fdeStrategy: Strategy = {
   },
 };
 
+/** The `fde` candidate stage of many queries in one index call; keys per query, in order. */
+export function fdeCandidatesBatch(
+  context: StrategyContext,
+  queries: Float32Array[],
+  count: number,
+  filter?: (key: number) => boolean,
+): number[][] {
+  const { state } = context;
+  const index = state.candidateIndex;
+  const vectors = new Float32Array(queries.length * index.dimensions);
+  queries.forEach((rows, i) => {
+    vectors.set(context.encodeQuery(rows), i * index.dimensions);
+  });
+  const results = index.searchBatch(vectors, count + state.tombstones, { filter });
+  return results.map((result) => result.keys.filter((key) => state.isLive(key)).slice(0, count));
+}
+
 const exactStrategy: Strategy = {
   name: 'exact',
   candidates(context, _query, _count, filter) {
