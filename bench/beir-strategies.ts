@@ -293,6 +293,11 @@ export async function runBeirScenario(scenario: BeirScenario): Promise<void> {
   writeReport(scenario, info, data, rows, tokenIndexSeconds);
 }
 
+/** A series name short enough for the plot legend. */
+export function plotName(series: string): string {
+  return series.replace('tokens (flat token index)', 'tokens (flat)');
+}
+
 /** The verdict line: the best `fde` setting within 0.01 nDCG of exact at <= 200 candidates. */
 function verdict(rows: Row[]): string {
   const exact = rows.find((r) => r.series === 'exact') as Row;
@@ -316,7 +321,8 @@ function writeReport(
   tokenIndexSeconds: number,
 ): void {
   const svgName = `${scenario.name}.svg`;
-  const plotted = rows;
+  // NOTE: the plot's legend column fits about 22 characters, so series get short names there.
+  const plotted = rows.map((row) => ({ ...row, series: plotName(row.series) }));
   const svg = sweepSvg(plotted, {
     logX: true,
     title: `${scenario.title}: recall@10 vs exact against p50 latency`,

@@ -277,6 +277,17 @@ async function indexedPart(lance: Lance, root: string, data: Encoded): Promise<P
   };
 }
 
+/** A legend name of at most about 22 characters (the plot's legend column); F: flat, I: indexed. */
+function plotName(series: string, part: Part): string {
+  const short = series
+    .replace('muvera fde (weaviate, hnsw)', 'fde')
+    .replace('muvera exact', 'exact')
+    .replace('lancedb ivf_pq nprobes ', 'lance pq ')
+    .replace(' refine 10', '+refine')
+    .replace('lancedb flat', 'lance flat');
+  return `${part.label.startsWith('flat') ? 'F' : 'I'}: ${short}`;
+}
+
 function partTable(part: Part): string {
   const exact = part.points.find((p) => p.series === 'muvera exact') as SweepPoint;
   const lines = part.points.map((p) => {
@@ -331,13 +342,13 @@ async function main(): Promise<void> {
 
   const svgName = 'lancedb-peer.svg';
   const points = parts.flatMap((part) =>
-    part.points.map((p) => ({ ...p, series: `${p.series} (${part.docs} docs)` })),
+    part.points.map((p) => ({ ...p, series: plotName(p.series, part) })),
   );
   writeFileSync(
     join(import.meta.dirname, 'results', svgName),
     sweepSvg(points, {
       logX: true,
-      title: 'LanceDB peer: recall@10 vs our exact against p50 latency',
+      title: 'LanceDB peer (F: flat part, I: indexed part): recall@10 vs our exact',
     }),
   );
   const markdown = `# LanceDB multivector search beside muvera
