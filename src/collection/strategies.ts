@@ -45,6 +45,7 @@ const fdeStrategy: Strategy = {
   name: 'fde',
   candidates(context, query, count, filter) {
     const { state } = context;
+    if (count >= state.size) return exactStrategy.candidates(context, query, count, filter);
     const vector = context.encodeQuery(query);
     // Tombstoned keys (see state.ts) take places in the result: fetch that many more.
     const fetch = count + state.tombstones;
@@ -52,6 +53,11 @@ const fdeStrategy: Strategy = {
     return keys.filter((key) => state.isLive(key)).slice(0, count);
   },
 };
+
+/**
+ * NOTE: when `count` covers the whole collection, `fde` takes every document, as `exact` does:
+ * an HNSW beam search does not promise to reach every node even when asked for all of them.
+ */
 
 /** The `fde` candidate stage of many queries in one index call; keys per query, in order. */
 export function fdeCandidatesBatch(
@@ -61,6 +67,9 @@ export function fdeCandidatesBatch(
   filter?: (key: number) => boolean,
 ): number[][] {
   const { state } = context;
+  if (count >= state.size) {
+    return queries.map((rows) => exactStrategy.candidates(context, rows, count, filter));
+  }
   const index = state.candidateIndex;
   const vectors = new Float32Array(queries.length * index.dimensions);
   queries.forEach((rows, i) => {
