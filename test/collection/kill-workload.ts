@@ -17,10 +17,12 @@ const BATCH = 12;
 export type KillStep =
   | { kind: 'upsert'; docs: DocumentInput[] }
   | { kind: 'delete'; ids: string[] }
-  | { kind: 'checkpoint' };
+  | { kind: 'checkpoint' }
+  | { kind: 'compact' };
 
-/** Step `s`: mostly batch upserts, a delete every 5th step, a checkpoint every 23rd. */
+/** Step `s`: mostly batch upserts, a delete every 5th step, checkpoints, compactions. */
 export function killStep(s: number): KillStep {
+  if (s % 37 === 36) return { kind: 'compact' };
   if (s % 23 === 22) return { kind: 'checkpoint' };
   if (s % 5 === 4) {
     return { kind: 'delete', ids: [0, 1, 2].map((j) => `d-${(s * 11 + j) % ID_SPACE}`) };
@@ -39,6 +41,7 @@ export async function runKillStep(collection: Collection, s: number): Promise<vo
   const step = killStep(s);
   if (step.kind === 'upsert') await collection.upsert(step.docs);
   else if (step.kind === 'delete') await collection.delete(step.ids);
+  else if (step.kind === 'compact') await collection.compact();
   else await collection.checkpoint();
 }
 
