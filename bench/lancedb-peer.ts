@@ -39,6 +39,8 @@ import { type Encoded, encode } from './beir-strategies.js';
 import { machineInfo, machineLine, writeResult } from './harness.js';
 
 const FULL = process.argv.includes('--full');
+/** Result file name: a --full run keeps its own file beside the default run's. */
+const RESULT_NAME = FULL ? 'lancedb-peer-full' : 'lancedb-peer';
 
 function flag(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -340,7 +342,7 @@ async function main(): Promise<void> {
     rmSync(root, { recursive: true, force: true });
   }
 
-  const svgName = 'lancedb-peer.svg';
+  const svgName = `${RESULT_NAME}.svg`;
   const points = parts.flatMap((part) =>
     part.points.map((p) => ({ ...p, series: plotName(p.series, part) })),
   );
@@ -364,9 +366,12 @@ ${parts.flatMap(ratios).join('\n')}
 
 ![recall against latency](${svgName})
 
-Run: \`npm ci --prefix bench/lancedb && npx tsx bench/lancedb-peer.ts${FULL ? ' --full' : ''}\`
+Run: \`npm ci --prefix bench/lancedb && npx tsx bench/lancedb-peer.ts${process.argv
+    .slice(2)
+    .map((a) => ` ${a}`)
+    .join('')}\`
 `;
-  const path = writeResult('lancedb-peer', markdown, { machine: info, parts });
+  const path = writeResult(RESULT_NAME, markdown, { machine: info, parts });
   process.stdout.write(`${markdown}\nwritten to ${path}\n`);
 }
 
