@@ -25,7 +25,7 @@ export type KillPlan = { afterReady: number } | { afterSpawn: number } | null;
 export function runChild(bundle: string, args: string[], first: number, plan: KillPlan) {
   return new Promise<ChildRun>((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bundle, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     const run: ChildRun = { lastAck: first - 1, killed: false, lifeMs: 0, stderr: '' };
     const kill = () => child.kill('SIGKILL');
     if (plan && 'afterSpawn' in plan) setTimeout(kill, plan.afterSpawn);

@@ -32,7 +32,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 /** Spawns a bundled child; resolves its stdout lines through `onLine`. */
 function start(bundle: string, args: string[], onLine: (line: string) => void): ChildProcess {
   const child = spawn(process.execPath, [bundle, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   let buffer = '';
   child.stdout?.on('data', (chunk: Buffer) => {

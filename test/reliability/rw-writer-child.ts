@@ -13,6 +13,8 @@ const DELETE_EVERY = 9;
 const REPORT_EVERY = 10;
 
 const [dir, mode] = process.argv.slice(2);
+// End with the parent (its end of our stdin closes when it dies), so no writer outlives a run.
+process.stdin.on('end', () => process.exit(1)).resume();
 const checkpointLogBytes = 16 * 1024;
 const collection =
   mode === 'create'
@@ -33,4 +35,6 @@ for (let round = 1; ; round++) {
   if (round % CHECKPOINT_EVERY === 0) await collection.checkpoint();
   if (round % COMPACT_EVERY === 0) await collection.compact();
   if (round % REPORT_EVERY === 0) process.stdout.write(`round ${round}\n`);
+  // NOTE: the writes resolve without I/O waits; a turn of the event loop lets stdin's end in.
+  await new Promise((resolve) => setImmediate(resolve));
 }

@@ -12,6 +12,8 @@ const [dir, seedText, firstText, mode] = process.argv.slice(2);
 const seed = Number(seedText);
 const options = { checkpointLogBytes: CHECKPOINT_LOG_BYTES };
 const write = (line: string) => process.stdout.write(`${line}\n`);
+// End with the parent (its end of our stdin closes when it dies), so no child outlives a run.
+process.stdin.on('end', () => process.exit(1)).resume();
 
 let collection: Collection;
 if (mode === 'create') {
@@ -31,4 +33,6 @@ write('ready');
 for (let s = Number(firstText); ; s++) {
   await runStep(collection, stepOf(seed, s));
   write(`ack ${s}`);
+  // NOTE: the writes resolve without I/O waits; a turn of the event loop lets stdin's end in.
+  await new Promise((resolve) => setImmediate(resolve));
 }
