@@ -5,29 +5,17 @@
 import { readdir } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { Collection } from '../collection/collection.js';
-import { readLatestManifest } from '../collection/store-adapter.js';
 import { createEncoder, loadEncoder } from '../encoders/factory.js';
 import type { EncoderSpec } from '../encoders/types.js';
-import { NodeFileSystem } from '../store/file-system.js';
 import type { Engine } from './engine.js';
 
 /** A collection directory holds manifest generations (see src/collection/directory-storage.ts). */
 const MANIFEST_PREFIX = 'manifest';
 
-/**
- * The encoder spec a collection stored at creation, or null for a collection of vectors.
- * NOTE: `Collection` exposes no accessor for it yet, so it is read from the newest manifest
- * generation (the collection's own commit point) through the collection's store adapter.
- */
+/** The encoder spec a collection stored at creation, or null for a collection of vectors. */
 function rememberedEncoder(collection: Collection): EncoderSpec | null {
-  const exposed = (collection as unknown as { encoder?: unknown }).encoder;
-  const body =
-    exposed === undefined
-      ? readLatestManifest(new NodeFileSystem(), collection.dir)?.body
-      : undefined;
-  const spec =
-    exposed ?? (body as { collection?: { encoder?: unknown } } | undefined)?.collection?.encoder;
-  return spec !== null && typeof spec === 'object' ? (spec as EncoderSpec) : null;
+  const spec = collection.encoder;
+  return spec === undefined ? null : (spec as unknown as EncoderSpec);
 }
 
 /**
