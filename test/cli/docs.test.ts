@@ -10,6 +10,7 @@ import { deleteCommand } from '../../src/cli/commands/delete-command.js';
 import { evalCommand } from '../../src/cli/commands/eval-command.js';
 import { indexCommand } from '../../src/cli/commands/index-command.js';
 import { infoCommand } from '../../src/cli/commands/info-command.js';
+import { migrateCommand } from '../../src/cli/commands/migrate-command.js';
 import { searchCommand } from '../../src/cli/commands/search-command.js';
 import { serveCommand } from '../../src/cli/commands/serve-command.js';
 import { EXIT_CODES } from '../../src/cli/exit-codes.js';
@@ -39,6 +40,7 @@ it('docs/cli.md documents every flag of every command', () => {
     infoCommand,
     deleteCommand,
     evalCommand,
+    migrateCommand,
   ];
   for (const command of commands) {
     for (const [name, def] of Object.entries(command.args as ArgsDef)) {
