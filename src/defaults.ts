@@ -16,8 +16,6 @@ export const DEFAULTS = deepFreeze({
   logLevel: 'warn',
   /** FDE encoder: see src/fde/ and docs/fde.md. */
   fde: {
-    /** Preset used when a caller names none (a key of FDE_PRESETS). */
-    preset: 'paper' as string,
     /** Seed of every FDE random matrix when a config gives none. */
     seed: 42,
     /** Documents fill empty partitions from the Hamming-nearest token. */
@@ -152,7 +150,6 @@ export const DEFAULTS = deepFreeze({
   /** Command line: see src/cli/ and docs/cli.md. */
   cli: {
     indexBatchSize: 64,
-    k: 10,
   },
   /** Evaluation: see src/eval/ and docs/evaluation.md. */
   eval: {

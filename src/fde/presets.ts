@@ -61,8 +61,9 @@ export type FdePresetName = keyof typeof FDE_PRESETS;
 export const FDE_PRESET_NAMES = Object.freeze(Object.keys(FDE_PRESETS) as FdePresetName[]);
 
 /**
- * The config of preset `name` (`DEFAULTS.fde.preset` is the library's default choice) for
- * tokens of `dim` values, with `overrides` applied last (e.g. `{ seed: 7 }`).
+ * The config of preset `name` for tokens of `dim` values, with `overrides` applied last (e.g.
+ * `{ seed: 7 }`). New collections default to `DEFAULTS.collection.fde`, Postgres ones to
+ * `DEFAULTS.postgres.fde` (pgvector's HNSW dimension limit).
  */
 export function fdePreset(
   name: string,

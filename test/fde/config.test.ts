@@ -30,7 +30,8 @@ describe('FDE presets', () => {
       sparse: 10240,
     });
     assert.ok(FdeEncoder.fromPreset('compact', 96).outputDimension <= 2000);
-    assert.ok(FDE_PRESET_NAMES.includes(DEFAULTS.fde.preset as never));
+    assert.ok(FDE_PRESET_NAMES.includes(DEFAULTS.collection.fde as never));
+    assert.ok(FDE_PRESET_NAMES.includes(DEFAULTS.postgres.fde as never));
   });
 
   it('are frozen, and overrides apply last', () => {

@@ -17,7 +17,7 @@ import { commonArgs, defineArgs, type Runner } from './common.js';
 const args = defineArgs({
   dir: { type: 'positional', description: 'Collection directory', required: true },
   query: { type: 'positional', description: 'Query text (omit with --vectors)', required: false },
-  k: { type: 'string', description: 'Results to show', default: String(DEFAULTS.cli.k) },
+  k: { type: 'string', description: 'Results to show', default: String(DEFAULTS.search.k) },
   candidates: {
     type: 'string',
     description: 'Candidates to re-rank exactly (collection default when absent)',
