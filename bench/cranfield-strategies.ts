@@ -18,7 +18,7 @@ const folder =
     : join(import.meta.dirname, '..', '..', 'shared', 'data', 'cranfield', 'beir');
 
 await runBeirScenario({
-  name: 'cranfield-strategies',
+  name: FULL ? 'cranfield-strategies-full' : 'cranfield-strategies',
   title: 'Cranfield',
   folder,
   folderNote:

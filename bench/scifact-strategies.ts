@@ -11,7 +11,7 @@ import { runBeirScenario } from './beir-strategies.js';
 const FULL = process.argv.includes('--full');
 
 await runBeirScenario({
-  name: 'scifact-strategies',
+  name: FULL ? 'scifact-strategies-full' : 'scifact-strategies',
   title: 'SciFact',
   folder: join(import.meta.dirname, '..', 'data', 'scifact'),
   folderNote: 'SciFact test split from `data/scifact`',
