@@ -157,5 +157,10 @@ export interface CollectionApi {
   search(query: Float32Array, options?: SearchOptions): Promise<SearchResult>;
   searchBatch(queries: Float32Array[], options?: SearchOptions): Promise<SearchResult[]>;
   stats(): Promise<CollectionStats>;
+  /**
+   * Folds the write-ahead log into a checkpoint so the next open need not replay it (embedded
+   * backend; backends without a log leave it out).
+   */
+  checkpoint?(): Promise<void>;
   close(): Promise<void>;
 }
