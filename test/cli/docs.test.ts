@@ -83,3 +83,10 @@ it('docs/server.md states the status of every error code and lists every route',
     }
   }
 });
+
+it("docs/server.md states the search page's default candidates", () => {
+  const page = readFileSync(new URL('../../src/web/index.html', import.meta.url), 'utf8');
+  const value = /id="candidates"[^>]*value="(\d+)"/.exec(page)?.[1];
+  assert.ok(value, 'src/web/index.html has no candidates field with a value');
+  assert.ok(read('server.md').includes(`**${value} candidates**`), `page default ${value}`);
+});
