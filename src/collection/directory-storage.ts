@@ -157,12 +157,16 @@ function loadGeneration(
   };
   const fromSequence = loaded.body.log.sequence;
   let wal: WriteAheadLog | null = null;
-  if (lock === null) replayLog(fs, dir, { fromSequence, onRecord });
-  else {
+  let readOnlyLogBytes = 0;
+  if (lock === null) {
+    const { scans } = replayLog(fs, dir, { fromSequence, onRecord });
+    readOnlyLogBytes = scans.reduce((sum, scan) => sum + scan.validBytes, 0);
+  } else {
     cleanTempFiles(fs, dir);
     wal = WriteAheadLog.open(fs, dir, { fromSequence, onRecord, sync: durability === 'fsync' });
   }
   const storage = new DirectoryStorage(fs, dir, lock, loaded.body, durability, wal);
+  storage.readOnlyLogBytes = readOnlyLogBytes;
   try {
     if (wal) storage.removeStrayFiles();
     return storage.load(log);
@@ -368,8 +372,11 @@ class DirectoryStorage implements StorageHandle {
     return this.#fence.run(() => this.#writable().append([entry]).firstSequence);
   }
 
+  /** Bytes of log a read-only open replayed (it holds no writer to ask). */
+  readOnlyLogBytes = 0;
+
   logBytes(): number {
-    return this.wal?.byteLength ?? 0;
+    return this.wal?.byteLength ?? this.readOnlyLogBytes;
   }
 
   checkpoint(

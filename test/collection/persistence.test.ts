@@ -181,6 +181,9 @@ describe('embedded collection persistence', () => {
     await assert.rejects(() => Collection.open(dir), { code: 'locked' });
     const reader = await Collection.open(dir, { readOnly: true });
     assert.equal((await reader.stats()).documents, 5);
+    const { logBytes } = await writer.stats();
+    assert.ok((logBytes ?? 0) > 0);
+    assert.equal((await reader.stats()).logBytes, logBytes, 'a reader reports the log it replayed');
     await assert.rejects(() => reader.upsert(tokens.documents(1)), { code: 'closed' });
     await writer.upsert(tokens.documents(3, 50));
     assert.equal((await reader.stats()).documents, 5, 'a reader sees the collection as of open');
