@@ -357,6 +357,9 @@ export class Collection implements CollectionApi {
     }
     const next = this.#queue.then(() => {
       this.#checkOpen();
+      // NOTE: checked before `run`, so a write with nothing to append (an empty batch, only
+      // unknown ids) is refused after a failed sync like any other.
+      this.#storage.checkWritable();
       return run();
     });
     this.#queue = next.catch(() => undefined);

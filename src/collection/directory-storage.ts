@@ -372,6 +372,10 @@ class DirectoryStorage implements StorageHandle {
     return this.#fence.run(() => this.#writable().append([entry]).firstSequence);
   }
 
+  checkWritable(): void {
+    this.#fence.check();
+  }
+
   /** Bytes of log a read-only open replayed (it holds no writer to ask). */
   readOnlyLogBytes = 0;
 

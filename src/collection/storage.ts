@@ -40,6 +40,11 @@ export interface StorageHandle {
    * returns its sequence number.
    */
   append(record: LogWrite): number;
+  /**
+   * Throws `closed` once a failed write or sync has stopped the log (see WriteFence), so a write
+   * that would append nothing is refused like one that would.
+   */
+  checkWritable(): void;
   /** Bytes in the log since the last checkpoint. */
   logBytes(): number;
   /**
