@@ -14,6 +14,11 @@ const MAGIC = '\x93NUMPY';
 const PREAMBLE_BYTES = 8;
 const HEADER_ALIGNMENT = 64;
 const MAX_HEADER_BYTES = 1 << 20;
+/** NumPy format versions this reader knows (1.0 uses a 2-byte header length, 2.0 and 3.0 four). */
+const KNOWN_MAJOR_VERSIONS = [1, 2, 3];
+/** Most elements `readNpyNumbers` turns into a JS number array (it is meant for small files). */
+const MAX_NUMBER_ELEMENTS = 1 << 24;
+const SHAPE_ENTRY = /^\d+$/;
 const WIDTHS: Record<string, number> = {
   '<f4': 4,
   '<f2': 2,
@@ -31,6 +36,8 @@ export interface NpyFile {
   descr: string;
   shape: number[];
   dataStart: number;
+  /** Elements in the array (the product of `shape`); the file holds at least this many. */
+  count: number;
 }
 
 function npyError(file: string, problem: string, cause?: unknown): MuveraError {
@@ -43,18 +50,26 @@ export async function openNpy(file: string): Promise<NpyFile> {
     throw new MuveraError('not-found', `cannot open ${file}`, { file, cause });
   });
   try {
+    const { size } = await handle.stat();
     const preamble = Buffer.alloc(PREAMBLE_BYTES + 4);
-    await handle.read(preamble, 0, preamble.length, 0);
-    if (preamble.toString('latin1', 0, MAGIC.length) !== MAGIC)
+    const { bytesRead } = await handle.read(preamble, 0, preamble.length, 0);
+    if (bytesRead < PREAMBLE_BYTES + 2 || preamble.toString('latin1', 0, MAGIC.length) !== MAGIC)
       throw npyError(file, 'not a .npy file');
     const major = preamble[6];
+    if (!KNOWN_MAJOR_VERSIONS.includes(major))
+      throw npyError(file, `format version ${major} is not supported (1, 2 or 3)`);
     const lengthBytes = major === 1 ? 2 : 4;
     const length = major === 1 ? preamble.readUInt16LE(8) : preamble.readUInt32LE(8);
-    if (length > MAX_HEADER_BYTES) throw npyError(file, `header of ${length} bytes`);
+    const dataStart = PREAMBLE_BYTES + lengthBytes + length;
+    if (length > MAX_HEADER_BYTES || dataStart > size) {
+      throw npyError(file, `header of ${length} bytes does not fit a ${size}-byte file`);
+    }
+
     const header = Buffer.alloc(length);
     await handle.read(header, 0, length, PREAMBLE_BYTES + lengthBytes);
-    const parsed = parseHeader(file, header.toString('latin1'));
-    return { file, handle, ...parsed, dataStart: PREAMBLE_BYTES + lengthBytes + length };
+    const { descr, shape } = parseHeader(file, header.toString('latin1'));
+    const count = elementCount(file, shape, WIDTHS[descr], size - dataStart);
+    return { file, handle, descr, shape, dataStart, count };
   } catch (error) {
     await handle.close();
     throw error;
@@ -68,18 +83,52 @@ function parseHeader(file: string, header: string): { descr: string; shape: numb
   if (!descr || !fortran || shape === undefined)
     throw npyError(file, `bad header ${header.trim()}`);
   if (fortran === 'True') throw npyError(file, 'Fortran (column-major) order is not supported');
-  if (!(descr in WIDTHS)) {
+  if (!Object.hasOwn(WIDTHS, descr)) {
     throw npyError(
       file,
       `element type ${descr} is not supported (use float32, float16, float64 or integers)`,
     );
   }
-  const dims = shape
+  const parts = shape
     .split(',')
     .map((part) => part.trim())
-    .filter((part) => part !== '')
-    .map(Number);
+    .filter((part) => part !== '');
+  const dims = parts.map((part) => (SHAPE_ENTRY.test(part) ? Number(part) : Number.NaN));
+  const bad = dims.findIndex((n) => !Number.isSafeInteger(n));
+  if (bad >= 0) {
+    throw npyError(file, `shape entry ${bad} is ${JSON.stringify(parts[bad])}, not a whole number`);
+  }
   return { descr, shape: dims };
+}
+
+/**
+ * The product of `shape`, checked before anything is allocated from it: the data it describes
+ * (`count * width` bytes) must fit in the `available` bytes after the header.
+ */
+function elementCount(file: string, shape: number[], width: number, available: number): number {
+  if (shape.includes(0)) return 0;
+  let count = 1;
+  for (const n of shape) {
+    count *= n;
+    if (count * width > available) {
+      throw npyError(
+        file,
+        `shape (${shape.join(', ')}) needs more than the ${available} data bytes in the file`,
+      );
+    }
+  }
+  return count;
+}
+
+function checkRange(npy: NpyFile, first: number, count: number): void {
+  const valid =
+    Number.isSafeInteger(first) && Number.isSafeInteger(count) && first >= 0 && count >= 0;
+  if (!valid || first + count > npy.count) {
+    throw npyError(
+      npy.file,
+      `elements ${first}..${first + count} are outside its ${npy.count} elements`,
+    );
+  }
 }
 
 /** Reads elements `first` to `first + count - 1` (flat index) as float32. */
@@ -88,6 +137,7 @@ export async function readNpyFloats(
   first: number,
   count: number,
 ): Promise<Float32Array> {
+  checkRange(npy, first, count);
   const width = WIDTHS[npy.descr];
   const bytes = Buffer.alloc(count * width);
   const { bytesRead } = await npy.handle.read(
@@ -107,7 +157,13 @@ export async function readNpyFloats(
 export async function readNpyNumbers(file: string): Promise<{ shape: number[]; values: number[] }> {
   const npy = await openNpy(file);
   try {
-    const count = npy.shape.reduce((a, b) => a * b, 1);
+    const count = npy.count;
+    if (count > MAX_NUMBER_ELEMENTS) {
+      throw npyError(
+        file,
+        `${count} elements, more than the ${MAX_NUMBER_ELEMENTS} read as numbers`,
+      );
+    }
     const width = WIDTHS[npy.descr];
     const bytes = Buffer.alloc(count * width);
     const { bytesRead } = await npy.handle.read(bytes, 0, bytes.length, npy.dataStart);
