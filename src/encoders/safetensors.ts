@@ -31,9 +31,18 @@ export interface SafetensorsFile {
 }
 
 const HEADER_LENGTH_BYTES = 8;
+/**
+ * Largest header this reader accepts (the Hugging Face reference reader's limit is also 100 MB);
+ * a header must also fit in the file, and is checked against its size before it is allocated.
+ */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, U32: 4 };
 const BFLOAT_SHIFT = 16;
+
+/** Bytes per element of `dtype`, or undefined for a type this reader does not decode. */
+function widthOf(dtype: unknown): number | undefined {
+  return typeof dtype === 'string' && Object.hasOwn(BYTES, dtype) ? BYTES[dtype] : undefined;
+}
 
 function corrupt(file: string, problem: string): MuveraError {
   return new MuveraError('parse-error', `${file}: ${problem}`, { file });
@@ -45,16 +54,19 @@ export async function openSafetensors(file: string): Promise<SafetensorsFile> {
     throw new MuveraError('not-found', `cannot open ${file}`, { file, cause });
   });
   try {
+    const { size } = await handle.stat();
     const lengthBytes = Buffer.alloc(HEADER_LENGTH_BYTES);
-    await handle.read(lengthBytes, 0, HEADER_LENGTH_BYTES, 0);
+    const { bytesRead } = await handle.read(lengthBytes, 0, HEADER_LENGTH_BYTES, 0);
+    if (bytesRead < HEADER_LENGTH_BYTES) throw corrupt(file, 'shorter than its header length');
     const headerLength = Number(lengthBytes.readBigUInt64LE(0));
-    if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES) {
-      throw corrupt(file, `header length ${headerLength} is not plausible`);
+    const dataStart = HEADER_LENGTH_BYTES + headerLength;
+    if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || dataStart > size) {
+      throw corrupt(file, `header length ${headerLength} does not fit a ${size}-byte file`);
     }
+
     const headerBytes = Buffer.alloc(headerLength);
     await handle.read(headerBytes, 0, headerLength, HEADER_LENGTH_BYTES);
-    const { tensors, metadata } = parseHeader(file, headerBytes.toString('utf8'));
-    const dataStart = HEADER_LENGTH_BYTES + headerLength;
+    const { tensors, metadata } = parseHeader(file, headerBytes.toString('utf8'), size - dataStart);
     const read = (name: string) => readTensor(file, handle, tensors, name, dataStart);
     const readRange = (name: string, first: number, count: number) =>
       readFloatRange(
@@ -62,7 +74,8 @@ export async function openSafetensors(file: string): Promise<SafetensorsFile> {
         handle,
         tensors,
         name,
-        dataStart + first * elementWidth(tensors, name),
+        dataStart,
+        first * elementWidth(tensors, name),
         count,
       );
     return { file, tensors, metadata, read, readRange, close: () => handle.close() };
@@ -72,12 +85,16 @@ export async function openSafetensors(file: string): Promise<SafetensorsFile> {
   }
 }
 
-function parseHeader(file: string, text: string) {
+/** Parses the header; every tensor's shape and byte range is checked against `dataBytes`. */
+function parseHeader(file: string, text: string, dataBytes: number) {
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(text);
   } catch (cause) {
     throw new MuveraError('parse-error', `${file}: header is not JSON`, { file, cause });
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw corrupt(file, 'header is not a JSON object');
   }
   const tensors = new Map<string, SafetensorsEntry>();
   let metadata: Record<string, string> = {};
@@ -90,9 +107,38 @@ function parseHeader(file: string, text: string) {
     if (!Array.isArray(entry?.shape) || !Array.isArray(entry?.data_offsets)) {
       throw corrupt(file, `tensor ${JSON.stringify(name)} lacks shape or data_offsets`);
     }
-    tensors.set(name, { dtype: entry.dtype, shape: entry.shape, dataOffsets: entry.data_offsets });
+    const checked = { dtype: entry.dtype, shape: entry.shape, dataOffsets: entry.data_offsets };
+    checkEntry(file, name, checked, dataBytes);
+    tensors.set(name, checked);
   }
   return { tensors, metadata };
+}
+
+const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+
+/**
+ * Checks one tensor before anything is allocated from it: whole non-negative shape entries and
+ * offsets, a byte range inside the `dataBytes` after the header, and (for a dtype this reader
+ * decodes) a range length equal to what the shape needs. Other dtypes fail only when read.
+ */
+function checkEntry(file: string, name: string, entry: SafetensorsEntry, dataBytes: number) {
+  const label = `tensor ${JSON.stringify(name)}`;
+  if (!entry.shape.every(isCount)) {
+    throw corrupt(file, `${label} has shape ${JSON.stringify(entry.shape)}, not whole numbers`);
+  }
+  const [begin, end] = entry.dataOffsets;
+  const inFile = isCount(begin) && isCount(end) && begin <= end && end <= dataBytes;
+  if (entry.dataOffsets.length !== 2 || !inFile) {
+    throw corrupt(
+      file,
+      `${label} spans bytes ${JSON.stringify(entry.dataOffsets)}, outside the ${dataBytes} data bytes`,
+    );
+  }
+  const width = widthOf(entry.dtype);
+  const needed = entry.shape.reduce((a, b) => a * b, width ?? 0);
+  if (width !== undefined && end - begin !== needed) {
+    throw corrupt(file, `${label} spans ${end - begin} bytes, shape needs ${needed}`);
+  }
 }
 
 async function readTensor(
@@ -110,7 +156,7 @@ async function readTensor(
       expected: [...tensors.keys()].join(', '),
     });
   }
-  const width = BYTES[entry.dtype];
+  const width = widthOf(entry.dtype);
   const count = entry.shape.reduce((a, b) => a * b, 1);
   const [begin, end] = entry.dataOffsets;
   if (width === undefined)
@@ -125,7 +171,7 @@ async function readTensor(
 }
 
 function elementWidth(tensors: Map<string, SafetensorsEntry>, name: string): number {
-  return BYTES[tensors.get(name)?.dtype ?? ''] ?? 0;
+  return widthOf(tensors.get(name)?.dtype) ?? 0;
 }
 
 async function readFloatRange(
@@ -133,6 +179,7 @@ async function readFloatRange(
   handle: import('node:fs/promises').FileHandle,
   tensors: Map<string, SafetensorsEntry>,
   name: string,
+  dataStart: number,
   at: number,
   count: number,
 ): Promise<Float32Array> {
@@ -141,8 +188,16 @@ async function readFloatRange(
     throw corrupt(file, `no float tensor ${JSON.stringify(name)}`);
   }
   const width = BYTES[entry.dtype];
+  const [begin, end] = entry.dataOffsets;
+  const valid = isCount(at) && isCount(count) && at % width === 0;
+  if (!valid || at + count * width > end - begin) {
+    throw corrupt(
+      file,
+      `elements ${at / width}..${at / width + count} are outside tensor ${JSON.stringify(name)}`,
+    );
+  }
   const bytes = Buffer.alloc(count * width);
-  const { bytesRead } = await handle.read(bytes, 0, bytes.length, at + entry.dataOffsets[0]);
+  const { bytesRead } = await handle.read(bytes, 0, bytes.length, dataStart + at + begin);
   if (bytesRead !== bytes.length) throw corrupt(file, `tensor ${name} is cut short`);
   return decode(bytes, entry.dtype, count) as Float32Array;
 }
@@ -213,10 +268,11 @@ export function parseSafetensors(
   const headerLength = Number(bytes.readBigUInt64LE(0));
   const dataStart = HEADER_LENGTH_BYTES + headerLength;
   if (dataStart > bytes.length) throw corrupt(file, `header length ${headerLength} past the end`);
-  const { tensors } = parseHeader(file, bytes.subarray(HEADER_LENGTH_BYTES, dataStart).toString());
+  const header = bytes.subarray(HEADER_LENGTH_BYTES, dataStart).toString();
+  const { tensors } = parseHeader(file, header, bytes.length - dataStart);
   const out = new Map<string, { shape: number[]; values: Float32Array | number[] }>();
   for (const [name, entry] of tensors) {
-    const width = BYTES[entry.dtype];
+    const width = widthOf(entry.dtype);
     const count = entry.shape.reduce((a, b) => a * b, 1);
     const [begin, end] = entry.dataOffsets;
     if (width === undefined)
