@@ -14,7 +14,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { describe, MuveraError } from '../errors.js';
 import type { Judgments, Qrels } from './metrics.js';
 
@@ -234,6 +234,15 @@ export interface BeirDataset {
 }
 
 /**
+ * The dataset's name: its folder's name, or the parent's when the folder is the conventional
+ * `beir` subfolder of a dataset (`cranfield/beir` is named `cranfield`).
+ */
+export function datasetName(folder: string): string {
+  const name = basename(resolve(folder));
+  return name === 'beir' ? basename(dirname(resolve(folder))) : name;
+}
+
+/**
  * Opens a BEIR folder: reads the queries and the split's judgments, and checks that every
  * judged query exists (a judged query missing from queries.jsonl is `not-found`, naming the
  * qrels line). The corpus is streamed on demand.
@@ -254,7 +263,7 @@ export async function loadBeirDataset(folder: string, split = 'test'): Promise<B
 
   const queries = allQueries.filter((query) => qrels.has(query.id));
   return {
-    name: basename(folder),
+    name: datasetName(folder),
     folder,
     split,
     queries,

@@ -3,6 +3,7 @@ export {
   type BeirDataset,
   type BeirDocument,
   type BeirQuery,
+  datasetName,
   documentText,
   judgmentsOf,
   listBeirSplits,

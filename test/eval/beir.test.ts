@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
+  datasetName,
   documentText,
   listBeirSplits,
   loadBeirDataset,
@@ -98,6 +99,12 @@ describe('BEIR loading', () => {
     );
     assert.deepEqual([...(await readBeirQrels(TINY, 'train')).keys()], ['q3']);
     assert.deepEqual((await listBeirSplits(TINY)).sort(), ['test', 'train']);
+  });
+
+  it('names a dataset after its folder, or after the parent of a beir subfolder', () => {
+    assert.equal(datasetName('/data/scifact'), 'scifact');
+    assert.equal(datasetName('/data/cranfield/beir'), 'cranfield');
+    assert.equal(datasetName('/data/cranfield/beir/'), 'cranfield');
   });
 
   it('opens a dataset with the judged queries of the split', async () => {
