@@ -10,7 +10,7 @@
 import { chamferBatch, explainChamfer } from '../chamfer/score.js';
 import { TopK } from '../index/top-k.js';
 import type { DocRecord } from './state.js';
-import type { TokenMatch } from './types.js';
+import type { SearchHit, TokenMatch } from './types.js';
 
 /** The best candidates and their exact scores, best first (ties: lower key first). */
 export interface Ranked {
@@ -53,5 +53,26 @@ export function explainMatches(
     const match: TokenMatch = { queryToken: row, docToken, score: bestScore[q] };
     if (record.spans) match.span = [record.spans[2 * docToken], record.spans[2 * docToken + 1]];
     return match;
+  });
+}
+
+/**
+ * The re-rank stage shared by every backend: exact Chamfer of the query against `records`, the
+ * best `k` as hits in order, with metadata, text and (when `explain`) the token matches.
+ */
+export function rerankToHits(
+  query: { rows: Float32Array; kept: number[] },
+  records: DocRecord[],
+  dim: number,
+  k: number,
+  explain: boolean,
+): SearchHit[] {
+  const ranked = rerank(query.rows, records, dim, k);
+  return ranked.records.map((record, i): SearchHit => {
+    const hit: SearchHit = { id: record.id, score: ranked.scores[i] };
+    if (record.metadata !== undefined) hit.metadata = record.metadata;
+    if (record.text !== undefined) hit.text = record.text;
+    if (explain) hit.matches = explainMatches(query.rows, query.kept, record, dim);
+    return hit;
   });
 }

@@ -7,10 +7,10 @@
  * a search returns `k` hits whenever `k` documents pass, and all of them when fewer do.
  */
 import { matchesFilter } from './filter.js';
-import { explainMatches, rerank } from './scoring.js';
+import { rerankToHits } from './scoring.js';
 import type { DocRecord } from './state.js';
 import { fdeCandidatesBatch, STRATEGY_TABLE, type StrategyContext } from './strategies.js';
-import type { SearchHit, SearchResult } from './types.js';
+import type { SearchResult } from './types.js';
 import type { ResolvedSearchOptions } from './validate.js';
 
 /** A validated query: padding-free rows and the caller's row number of each. */
@@ -61,14 +61,7 @@ export function runSearch(
   const candidatesDone = performance.now() + (prefetched?.ms ?? 0);
 
   // Stage 2: exact Chamfer re-rank of the candidates.
-  const ranked = rerank(query.rows, records, dim, options.k);
-  const hits = ranked.records.map((record, i): SearchHit => {
-    const hit: SearchHit = { id: record.id, score: ranked.scores[i] };
-    if (record.metadata !== undefined) hit.metadata = record.metadata;
-    if (record.text !== undefined) hit.text = record.text;
-    if (options.explain) hit.matches = explainMatches(query.rows, query.kept, record, dim);
-    return hit;
-  });
+  const hits = rerankToHits(query, records, dim, options.k, options.explain);
   const end = performance.now();
 
   return {

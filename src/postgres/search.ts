@@ -16,9 +16,9 @@
  * filter (the iterative scan gave up), the search re-ranks every passing document instead, as
  * the embedded collection does (`stats.exactFallback`).
  */
-import { explainMatches, rerank } from '../collection/scoring.js';
+import { rerankToHits } from '../collection/scoring.js';
 import type { CheckedQuery } from '../collection/search.js';
-import type { SearchHit, SearchResult } from '../collection/types.js';
+import type { SearchResult } from '../collection/types.js';
 import type { ResolvedSearchOptions } from '../collection/validate.js';
 import { DEFAULTS } from '../defaults.js';
 import { MuveraError } from '../errors.js';
@@ -78,14 +78,7 @@ export async function runPostgresSearch(
   const candidatesDone = performance.now();
 
   // Stage 2: exact Chamfer re-rank in the application.
-  const ranked = rerank(query.rows, records, dim, options.k);
-  const hits = ranked.records.map((record, i): SearchHit => {
-    const hit: SearchHit = { id: record.id, score: ranked.scores[i] };
-    if (record.metadata !== undefined) hit.metadata = record.metadata;
-    if (record.text !== undefined) hit.text = record.text;
-    if (options.explain) hit.matches = explainMatches(query.rows, query.kept, record, dim);
-    return hit;
-  });
+  const hits = rerankToHits(query, records, dim, options.k, options.explain);
   const end = performance.now();
 
   return {

@@ -2,7 +2,7 @@
  * The contract every candidate index passes. Each implementation's test file calls
  * {@link candidateIndexContract} with a factory; the oracle is a brute-force inner-product loop
  * written here, independent of every index. A case an implementation cannot pass is named in
- * `gaps` with its reason and still runs, reported by the runner as a TODO with that reason.
+ * `gaps` with its reason and still runs; the runner reports it as "todo" with that reason.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -22,12 +22,12 @@ import { writeSafetensors } from '../../src/encoders/safetensors.js';
 import { readTokenVectors, type TokenImportOptions } from '../../src/encoders/token-import.js';
 import { isMuveraError } from '../../src/errors.js';
 import { createCandidateIndex, deserializeCandidateIndex } from '../../src/index/factory.js';
+import { mutateBytes } from '../helpers/mutate-bytes.js';
 
 const INPUTS = Number(process.env.MUVERA_FUZZ_INPUTS ?? 20_000);
 const SLOW_MS = 1000;
 /** Resident memory may grow this much over the whole run (a leak or a trusted size shows). */
 const MAX_RSS_GROWTH_BYTES = 256 * 1024 * 1024;
-const EXTREMES = [0, 1, 0x7fffffff, 0xffffffff, 0x80000000, 0xfffffffe];
 const DIM = 6;
 const CHECKSUM_OFFSET = 24;
 const ENVELOPE_FIXED_BYTES = 28;
@@ -37,33 +37,6 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'muvera-fuzz-'));
 });
 after(() => rm(dir, { recursive: true, force: true }));
-
-/** A mutated copy of `good`. */
-function mutate(good: Uint8Array, random: () => number): Uint8Array {
-  const pick = (n: number) => Math.floor(random() * n);
-  const bad = good.slice();
-  switch (pick(5)) {
-    case 0:
-      for (let i = 1 + pick(4); i > 0; i--) bad[pick(bad.length)] = pick(256);
-      return bad;
-    case 1:
-      bad[pick(bad.length)] ^= 1 << pick(8);
-      return bad;
-    case 2:
-      return bad.subarray(0, pick(bad.length));
-    case 3: {
-      const longer = new Uint8Array(bad.length + 1 + pick(64));
-      longer.set(bad);
-      for (let i = bad.length; i < longer.length; i++) longer[i] = pick(256);
-      return longer;
-    }
-    default: {
-      const at = pick(Math.max(1, bad.length - 4));
-      new DataView(bad.buffer).setUint32(at, EXTREMES[pick(EXTREMES.length)], true);
-      return bad;
-    }
-  }
-}
 
 /** Outcome of a fuzz run. */
 interface FuzzStats {
@@ -84,7 +57,7 @@ async function fuzz(
   const stats: FuzzStats = { valid: 0, typed: 0, slowestMs: 0, rssGrowth: 0, untyped: [] };
   const baseline = process.memoryUsage().rss;
   for (let i = 0; i < INPUTS; i++) {
-    const input = mutate(good, random);
+    const input = mutateBytes(good, random);
     const start = performance.now();
     try {
       await read(input, i);
@@ -181,7 +154,7 @@ describe('fuzzed token importers', () => {
         await writeFile(side, offsetBytes);
       } else {
         await writeFile(vectors, matrixBytes);
-        await writeFile(side, mutate(new Uint8Array(offsetBytes), seededRandom(i)));
+        await writeFile(side, mutateBytes(new Uint8Array(offsetBytes), seededRandom(i)));
       }
       return readAll(vectors, { format: 'npy', offsets: side });
     });

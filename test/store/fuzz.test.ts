@@ -13,38 +13,11 @@ import { MemoryFileSystem, seededRandom } from '../../src/store/memory-file-syst
 import { TokenSegmentReader } from '../../src/store/token-segment-reader.js';
 import { TokenSegmentWriter } from '../../src/store/token-segment-writer.js';
 import { WriteAheadLog } from '../../src/store/write-ahead-log.js';
+import { mutateBytes } from '../helpers/mutate-bytes.js';
 
 const INPUTS_PER_READER = 20_000;
 /** A single input slower than this is a failure (the issue's bound is one second). */
 const SLOW_MS = 1000;
-const EXTREMES = [0, 1, 0x7fffffff, 0xffffffff, 0x80000000];
-
-/** A mutated copy of `good`, chosen by `random`. */
-function mutate(good: Uint8Array, random: () => number): Uint8Array {
-  const pick = (n: number) => Math.floor(random() * n);
-  const bad = good.slice();
-  switch (pick(5)) {
-    case 0:
-      for (let i = 1 + pick(4); i > 0; i--) bad[pick(bad.length)] = pick(256);
-      return bad;
-    case 1:
-      bad[pick(bad.length)] ^= 1 << pick(8);
-      return bad;
-    case 2:
-      return bad.subarray(0, pick(bad.length));
-    case 3: {
-      const longer = new Uint8Array(bad.length + 1 + pick(64));
-      longer.set(bad);
-      for (let i = bad.length; i < longer.length; i++) longer[i] = pick(256);
-      return longer;
-    }
-    default: {
-      const at = pick(Math.max(1, bad.length - 4)) & ~3;
-      new DataView(bad.buffer).setUint32(at, EXTREMES[pick(EXTREMES.length)], true);
-      return bad;
-    }
-  }
-}
 
 /** Runs `read` on INPUTS_PER_READER mutations of `good`; returns how many read without error. */
 function fuzz(good: Uint8Array, seed: number, read: (bytes: Uint8Array) => void): number {
@@ -53,7 +26,7 @@ function fuzz(good: Uint8Array, seed: number, read: (bytes: Uint8Array) => void)
   let valid = 0;
   let slowest = 0;
   for (let i = 0; i < INPUTS_PER_READER; i++) {
-    const input = mutate(good, random);
+    const input = mutateBytes(good, random, { alignWords: true });
     const start = performance.now();
     try {
       read(input);
