@@ -84,6 +84,7 @@ export const DEFAULTS = deepFreeze({
       connectivity: 16,
       expansionAdd: 64,
       expansionSearch: 64,
+      expansionPerResult: 4,
       precision: 'f16' as 'f32' | 'f16',
       center: true,
       threads: 0,
@@ -109,6 +110,8 @@ export const DEFAULTS = deepFreeze({
     hnswM: 16,
     /** HNSW `ef_construction` of the FDE and token indexes. */
     hnswEfConstruction: 64,
+    /** `hnsw.ef_search` of a search, as a multiple of its candidates (capped at 1,000). */
+    efSearchPerCandidate: 4,
     /** `hnsw.iterative_scan` mode used when a search filters or wants more than ef_search rows. */
     iterativeScan: 'strict_order' as 'strict_order' | 'relaxed_order',
     /** `hnsw.max_scan_tuples`: how far an iterative scan may go before it gives up. */

@@ -60,6 +60,8 @@ export interface DeserializeOptions {
    * index is built or loaded, so loading is the way to change it). Ignored by other kinds.
    */
   expansionSearch?: number;
+  /** HNSW only: search with this beam per result wanted instead of the stored one. */
+  expansionPerResult?: number;
 }
 
 /**
@@ -86,6 +88,7 @@ export function deserializeCandidateIndex(
       return HnswIndex.fromPayload(header, payload, {
         threads: expect.threads,
         expansionSearch: expect.expansionSearch,
+        expansionPerResult: expect.expansionPerResult,
       });
     case 'flat':
       return FlatIndex.fromPayload(header, payload);

@@ -43,6 +43,7 @@ import {
   checkKeysAreNew,
   checkMatrix,
   checkOptionNames,
+  numberAtLeastOne,
   positiveInteger,
 } from './validate.js';
 
@@ -58,6 +59,11 @@ export interface HnswOptions {
   expansionAdd?: number;
   /** Beam width while searching (efSearch); the search uses max(expansionSearch, count). */
   expansionSearch?: number;
+  /**
+   * Beam width per result wanted: a search for `count` results explores at least
+   * `expansionPerResult * count` nodes and keeps the best `count` (1 turns the widening off).
+   */
+  expansionPerResult?: number;
   /** Stored scalar type: `f32` or `f16` (half the memory, scores rounded). */
   precision?: HnswPrecision;
   /** Store vectors minus the first batch's mean (rankings unchanged, navigation far better). */
@@ -70,6 +76,7 @@ const OPTION_NAMES = [
   'connectivity',
   'expansionAdd',
   'expansionSearch',
+  'expansionPerResult',
   'precision',
   'center',
   'threads',
@@ -191,8 +198,8 @@ export class HnswIndex implements CandidateIndex {
     const rows = Array.from({ length: numQueries }, (_, q) =>
       queries.slice(q * this.dimensions, (q + 1) * this.dimensions),
     );
-    const batch = this.#native.search(rows, wanted, this.#threads);
-    return rows.map((row, q) => toResult(batch.get(q), this.#shift(row)));
+    const batch = this.#native.search(rows, this.#beam(wanted), this.#threads);
+    return rows.map((row, q) => toResult(batch.get(q), this.#shift(row), wanted));
   }
 
   stats(): CandidateIndexStats {
@@ -223,11 +230,15 @@ export class HnswIndex implements CandidateIndex {
   static fromPayload(
     header: EnvelopeHeader,
     payload: Uint8Array,
-    runtime: Pick<HnswOptions, 'threads' | 'expansionSearch'> = {},
+    runtime: Pick<HnswOptions, 'threads' | 'expansionSearch' | 'expansionPerResult'> = {},
   ): HnswIndex {
     const { hasMean, ...params } = header.params;
-    const expansionSearch = runtime.expansionSearch ?? params.expansionSearch;
-    const options = { ...params, threads: runtime.threads, expansionSearch };
+    const options = {
+      ...params,
+      threads: runtime.threads,
+      expansionSearch: runtime.expansionSearch ?? params.expansionSearch,
+      expansionPerResult: runtime.expansionPerResult ?? params.expansionPerResult,
+    };
     const index = new HnswIndex(header.dimensions, options as HnswOptions);
     const reader = new SectionReader(payload);
     if (hasMean === true) index.#mean = reader.read(Float32Array, header.dimensions);
@@ -253,8 +264,20 @@ export class HnswIndex implements CandidateIndex {
   }
 
   #searchOne(query: Float32Array, wanted: number): CandidateResult {
-    const found = this.#native.search(startAtZero(query), wanted, 1);
-    return toResult(found, this.#shift(query));
+    const found = this.#native.search(startAtZero(query), this.#beam(wanted), 1);
+    return toResult(found, this.#shift(query), wanted);
+  }
+
+  /**
+   * How many results to ask usearch for so that its beam covers `expansionPerResult` nodes per
+   * result wanted. NOTE: usearch 2.25's binding has no per-call efSearch; asking for more
+   * results is how one call searches wider (it explores max(expansionSearch, count)).
+   */
+  #beam(wanted: number): number {
+    return Math.min(
+      this.size,
+      Math.max(wanted, Math.ceil(wanted * this.params.expansionPerResult)),
+    );
   }
 
   /** <q, m>: what centring took from every score of this query. */
@@ -309,6 +332,11 @@ function resolveOptions(options: HnswOptions): ResolvedHnsw {
       base.expansionSearch,
       'options.expansionSearch',
     ),
+    expansionPerResult: numberAtLeastOne(
+      options.expansionPerResult,
+      base.expansionPerResult,
+      'options.expansionPerResult',
+    ),
     precision,
     center: options.center ?? base.center,
   };
@@ -322,10 +350,16 @@ function resolveThreads(threads: unknown): number {
   return threads;
 }
 
-/** usearch distances are 1 - <q, x - m>; scores are <q, x> = 1 - distance + <q, m>. */
-function toResult(found: Matches, shift: number): CandidateResult {
-  const keys = Array.from(found.keys, Number);
-  const scores = Array.from(found.distances, (distance) => 1 - distance + shift);
+/**
+ * The best `wanted` of usearch's matches (sorted best first). usearch distances are
+ * 1 - <q, x - m>; scores are <q, x> = 1 - distance + <q, m>.
+ */
+function toResult(found: Matches, shift: number, wanted: number): CandidateResult {
+  const keys = Array.from(found.keys.subarray(0, wanted), Number);
+  const scores = Array.from(
+    found.distances.subarray(0, wanted),
+    (distance) => 1 - distance + shift,
+  );
   return { keys, scores };
 }
 

@@ -119,3 +119,12 @@ function isArrayLike(value: unknown): value is ArrayLike<unknown> {
   if (Array.isArray(value)) return true;
   return ArrayBuffer.isView(value) && !(value instanceof DataView);
 }
+
+/** `value`, or `fallback` when undefined; throws `invalid-argument` unless a finite number >= 1. */
+export function numberAtLeastOne(value: unknown, fallback: number, parameter: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1) {
+    throw invalidArgument(parameter, 'a finite number of at least 1', value);
+  }
+  return value;
+}

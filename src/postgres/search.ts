@@ -6,8 +6,10 @@
  * One search is one read-only REPEATABLE READ transaction, so every statement of it sees the
  * same snapshot, and its settings are `SET LOCAL` (they end with it):
  *
- * - `hnsw.ef_search` caps how many rows an HNSW scan returns (pgvector's default is 40). It is
- *   set to `candidates`, up to pgvector's maximum of {@link MAX_EF_SEARCH}.
+ * - `hnsw.ef_search` is the scan's beam, and caps how many rows it returns (pgvector's default
+ *   is 40). It is set to `postgres.efSearchPerCandidate` times `candidates`, up to pgvector's
+ *   maximum of {@link MAX_EF_SEARCH}: a beam of exactly `candidates` loses the rows the graph
+ *   reaches last (see docs/indexes.md, "Why the beam grows with the candidates").
  * - `hnsw.iterative_scan` lets a scan continue past ef_search when rows are filtered out (or
  *   when more than {@link MAX_EF_SEARCH} candidates are wanted), up to `hnsw.max_scan_tuples`.
  *   Without it a filter applied after the scan can leave fewer than k rows.
@@ -48,7 +50,8 @@ interface Fetched {
 
 /** The `SET LOCAL` statements of a search wanting `candidates` rows. */
 export function searchSettings(candidates: number, filtered: boolean): string {
-  const efSearch = Math.min(candidates, MAX_EF_SEARCH);
+  const beam = Math.ceil(candidates * DEFAULTS.postgres.efSearchPerCandidate);
+  const efSearch = Math.min(beam, MAX_EF_SEARCH);
   const iterate = filtered || candidates > MAX_EF_SEARCH;
   const mode = iterate ? DEFAULTS.postgres.iterativeScan : 'off';
   return [

@@ -66,6 +66,9 @@ it('hnsw rejects unknown options and bad values with invalid-argument', () => {
     { conectivity: 8 },
     { connectivity: 0 },
     { expansionSearch: 1.5 },
+    { expansionPerResult: 0.5 },
+    { expansionPerResult: Number.NaN },
+    { expansionPerResult: '4' },
     { precision: 'i8' },
     { threads: -1 },
   ];
@@ -99,4 +102,40 @@ it('hnsw takes a new expansionSearch when loaded, and a wider beam does not lose
   };
   assert.ok(recall(wide) >= recall(narrow));
   assert.ok(recall(wide) >= 0.9, `recall ${recall(wide)}`);
+});
+
+it('hnsw widens its beam with expansionPerResult and still returns count results, best first', () => {
+  const dim = 48;
+  const data = vectors(2000, dim, 31);
+  const keys = Array.from({ length: 2000 }, (_, i) => i);
+  const options = { connectivity: 4, expansionAdd: 16, expansionSearch: 1, threads: 1 };
+  const narrow = new HnswIndex(dim, { ...options, expansionPerResult: 1 });
+  narrow.add(keys, data);
+  const wide = deserializeCandidateIndex(narrow.serialize(), { expansionPerResult: 8 });
+  assert.equal(wide.stats().params.expansionPerResult, 8);
+
+  const count = 50;
+  const recall = (index: typeof wide) => {
+    let hits = 0;
+    for (let q = 0; q < 20; q++) {
+      const query = vectors(1, dim, 200 + q);
+      const found = index.search(query, count);
+      assert.equal(found.keys.length, count);
+      assert.deepEqual(
+        found.scores,
+        [...found.scores].sort((a, b) => b - a),
+      );
+      const truth = new Set(bruteForce(data, keys, query, count).keys);
+      hits += found.keys.filter((key) => truth.has(key)).length;
+    }
+    return hits / (20 * count);
+  };
+  const [narrowRecall, wideRecall] = [recall(narrow), recall(wide)];
+  assert.ok(wideRecall > narrowRecall, `wide ${wideRecall} narrow ${narrowRecall}`);
+  assert.ok(wideRecall >= 0.9, `wide ${wideRecall}`);
+  const queries = vectors(3, dim, 300);
+  wide.searchBatch(queries, count).forEach((result, q) => {
+    const query = queries.subarray(q * dim, (q + 1) * dim);
+    assert.deepEqual(result.keys, wide.search(query, count).keys);
+  });
 });

@@ -219,7 +219,7 @@ function configChecks(): void {
 }
 
 function searchSettings(): void {
-  it('hnsw.ef_search follows candidates: 150 candidates fetch 150 rows through the index', async () => {
+  it('hnsw.ef_search is 4 x candidates: 150 candidates search a beam of 600, fetch 150 rows', async () => {
     const url = await fresh('ef');
     const tokens = new TokenFactory(DIM, 7);
     const setup = await PostgresCollection.create(url, { dim: DIM });
@@ -238,7 +238,7 @@ function searchSettings(): void {
     };
     const query = tokens.tokens(3, 2);
     const wide = await collection.search(query, { k: 10, candidates: 150 });
-    assert.ok(spy.statements.some((s) => s.includes('hnsw.ef_search = 150')));
+    assert.ok(spy.statements.some((s) => s.includes('hnsw.ef_search = 600')));
     assert.ok(spy.statements.some((s) => s.includes('hnsw.iterative_scan = off')));
     assert.equal(wide.stats.candidatesFetched, 150);
 
