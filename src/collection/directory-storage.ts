@@ -18,8 +18,11 @@
  * cut any torn tail.
  */
 import { dirname, join } from 'node:path';
+import { PRECISIONS } from '../chamfer/encode.js';
+import type { Precision } from '../chamfer/precision.js';
 import { DEFAULTS } from '../defaults.js';
 import { MuveraError } from '../errors.js';
+import { CANDIDATE_INDEX_KINDS } from '../index/types.js';
 import { logger } from '../log.js';
 import { crc32 } from '../store/binary.js';
 import { type FileSystem, NodeFileSystem, WriteFence, writeNewFile } from '../store/file-system.js';
@@ -73,6 +76,11 @@ export interface StorageOptions {
   durability?: Durability;
   /** The file system (tests pass a fault-injecting one). Default: the real one. */
   fs?: FileSystem;
+  /**
+   * Largest token segment a checkpoint writes before starting the next one. Default
+   * `DEFAULTS.store.maxSegmentBytes`; tests make it small to see several segments.
+   */
+  maxSegmentBytes?: number;
 }
 
 /** Creates the directory of a new collection with an empty first generation. */
@@ -167,6 +175,7 @@ function loadGeneration(
   }
   const storage = new DirectoryStorage(fs, dir, lock, loaded.body, durability, wal);
   storage.readOnlyLogBytes = readOnlyLogBytes;
+  storage.maxSegmentBytes = options.maxSegmentBytes ?? DEFAULTS.store.maxSegmentBytes;
   try {
     if (wal) storage.removeStrayFiles();
     return storage.load(log);
@@ -243,21 +252,40 @@ function checkConfig(config: unknown, file: string): CollectionConfig {
       },
     );
   }
-  const collection = value?.collection;
   const ok =
     value?.formatVersion === COLLECTION_FORMAT_VERSION &&
-    Number.isSafeInteger(value.nextSegment) &&
-    typeof collection === 'object' &&
-    collection !== null &&
-    Number.isSafeInteger(collection.dim) &&
-    collection.dim > 0 &&
-    typeof collection.fde === 'object' &&
-    typeof collection.index?.kind === 'string';
+    isCount(value.nextSegment) &&
+    isCollectionManifest(value.collection);
   if (!ok)
     throw new MuveraError('corrupt-data', `${file}: the collection config has a bad shape`, {
       file,
     });
   return value;
+}
+
+/** The shape of the collection facts a checkpoint stores (their contents are checked on use). */
+function isCollectionManifest(value: unknown): value is CollectionManifest {
+  const collection = value as Partial<CollectionManifest> | null;
+  return (
+    isObject(collection) &&
+    isCount(collection.dim) &&
+    collection.dim > 0 &&
+    PRECISIONS.includes(collection.precision as Precision) &&
+    isObject(collection.fde) &&
+    isObject(collection.index) &&
+    CANDIDATE_INDEX_KINDS.includes(collection.index.kind) &&
+    isObject(collection.index.params) &&
+    (collection.encoder === undefined || isObject(collection.encoder)) &&
+    isCount(collection.nextKey)
+  );
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 /** Where a record's tokens live on disk. */
@@ -379,6 +407,9 @@ class DirectoryStorage implements StorageHandle {
   /** Bytes of log a read-only open replayed (it holds no writer to ask). */
   readOnlyLogBytes = 0;
 
+  /** Largest token segment a checkpoint writes. */
+  maxSegmentBytes: number = DEFAULTS.store.maxSegmentBytes;
+
   logBytes(): number {
     return this.wal?.byteLength ?? this.readOnlyLogBytes;
   }
@@ -473,7 +504,8 @@ class DirectoryStorage implements StorageHandle {
       }
       if (!writer) {
         const path = join(this.dir, `tokens-${nextSegment++}.seg`);
-        writer = TokenSegmentWriter.create(this.fs, path, layout, { sync: this.#sync });
+        const options = { sync: this.#sync, maxBytes: this.maxSegmentBytes };
+        writer = TokenSegmentWriter.create(this.fs, path, layout, options);
       }
       const index = writer.append(record.tokens);
       locations.set(record.key, { segment: baseName(writer.file), index });

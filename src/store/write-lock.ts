@@ -58,7 +58,17 @@ export interface LockOwner {
 export interface WriteLockOptions {
   /** Decides whether the owner of an existing lock still runs. Default: {@link isOwnerAlive}. */
   isAlive?: (owner: LockOwner) => boolean;
+  /**
+   * Reads a file of /proc as text, throwing where there is none. Default: `readFileSync`. Tests
+   * pass a failing one to see the lock on a system without /proc (no boot id, no start time).
+   */
+  readProc?: ProcReader;
 }
+
+/** Reads a file of /proc (e.g. `/proc/<pid>/stat`) as text; throws when it cannot. */
+export type ProcReader = (path: string) => string;
+
+const readProcFile: ProcReader = (path) => readFileSync(path, 'utf8');
 
 /** A held write lock. */
 export class WriteLock {
@@ -93,8 +103,9 @@ export function acquireWriteLock(
   options: WriteLockOptions = {},
 ): WriteLock {
   const path = posix.join(dir, LOCK_FILE);
-  const isAlive = options.isAlive ?? isOwnerAlive;
-  const owner = currentOwner();
+  const readProc = options.readProc ?? readProcFile;
+  const isAlive = options.isAlive ?? ((holder: LockOwner) => isOwnerAlive(holder, readProc));
+  const owner = currentOwner(readProc);
   const content = new TextEncoder().encode(JSON.stringify(owner));
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -116,32 +127,33 @@ export function readLockOwner(fs: FileSystem, dir: string): LockOwner | null {
 
 /**
  * The default liveness check: same host, same boot, the pid exists, is not a zombie, and (when
- * known) started at the recorded time. Owners on other hosts count as alive.
+ * known) started at the recorded time. Owners on other hosts count as alive, and so does a live
+ * pid whose state cannot be read (no /proc).
  */
-export function isOwnerAlive(owner: LockOwner): boolean {
+export function isOwnerAlive(owner: LockOwner, readProc: ProcReader = readProcFile): boolean {
   if (owner.hostname !== hostname()) return true;
-  const boot = bootId();
+  const boot = bootId(readProc);
   if (owner.bootId && boot && owner.bootId !== boot) return false;
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const stat = processStat(owner.pid);
+  const stat = processStat(owner.pid, readProc);
   if (stat === null) return true;
   if (stat.state === 'Z' || stat.state === 'X') return false;
   return owner.startTime === undefined || owner.startTime === stat.startTime;
 }
 
-function currentOwner(): LockOwner {
+function currentOwner(readProc: ProcReader): LockOwner {
   const owner: LockOwner = {
     pid: process.pid,
     hostname: hostname(),
     token: randomBytes(TOKEN_BYTES).toString('hex'),
     acquiredAt: new Date().toISOString(),
   };
-  const boot = bootId();
-  const stat = processStat(process.pid);
+  const boot = bootId(readProc);
+  const stat = processStat(process.pid, readProc);
   if (boot) owner.bootId = boot;
   if (stat) owner.startTime = stat.startTime;
   return owner;
@@ -256,18 +268,21 @@ function lockedError(path: string, holder: LockOwner | null): MuveraError {
 }
 
 /** This boot's id on Linux; undefined elsewhere. */
-function bootId(): string | undefined {
+function bootId(readProc: ProcReader): string | undefined {
   try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return readProc('/proc/sys/kernel/random/boot_id').trim();
   } catch {
     return undefined;
   }
 }
 
 /** State letter and start time of a process from /proc (Linux); null when unknown. */
-function processStat(pid: number): { state: string; startTime: number } | null {
+function processStat(
+  pid: number,
+  readProc: ProcReader,
+): { state: string; startTime: number } | null {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readProc(`/proc/${pid}/stat`);
     // NOTE: the command name (field 2) may contain spaces and parentheses: split after its last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     return { state: fields[0], startTime: Number(fields[STAT_START_TIME_FIELD - 3]) };
