@@ -39,6 +39,10 @@ const POINT_RADIUS = 3.5;
 const LEGEND_ROW = 18;
 const LEGEND_GAP = 16;
 const SWATCH = 12;
+/** Space between a swatch and its name, and after the longest name. */
+const LEGEND_PAD = 6;
+/** Width of one character of 12px sans-serif text, rounded up: names are never cut off. */
+const CHAR_WIDTH = 7.5;
 /** Horizontal position of the rotated y axis label. */
 const Y_LABEL_X = 16;
 const GRID = '#eee';
@@ -208,9 +212,16 @@ function drawLegend(series: readonly PlotSeries[], box: Box): string[] {
   return series.map((s, i) => {
     const top = box.top + i * LEGEND_ROW;
     const swatch = el('rect', { x: left, y: top, width: SWATCH, height: SWATCH, fill: colorOf(i) });
-    const name = el('text', { x: left + SWATCH + 6, y: top + SWATCH - 2 }, escapeXml(s.name));
+    const x = left + SWATCH + LEGEND_PAD;
+    const name = el('text', { x, y: top + SWATCH - 2 }, escapeXml(s.name));
     return el('g', { class: 'legend' }, swatch + name);
   });
+}
+
+/** Room the legend needs right of the plot area. */
+function legendWidth(series: readonly PlotSeries[]): number {
+  const longest = Math.max(0, ...series.map((s) => s.name.length));
+  return Math.ceil(LEGEND_GAP + SWATCH + LEGEND_PAD + longest * CHAR_WIDTH + LEGEND_PAD);
 }
 
 /** The colour of series `i`. */
@@ -225,14 +236,15 @@ export function lineChartSvg(series: readonly PlotSeries[], options: PlotOptions
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) throw invalidArgument('series', 'at least one point', 0);
 
-  const width = options.width ?? DEFAULT_WIDTH;
+  // The plot area keeps the asked size; the picture grows to the right for long legend names.
   const height = options.height ?? DEFAULT_HEIGHT;
   const box = {
     left: MARGIN.left,
     top: MARGIN.top,
-    width: width - MARGIN.left - MARGIN.right,
+    width: (options.width ?? DEFAULT_WIDTH) - MARGIN.left - MARGIN.right,
     height: height - MARGIN.top - MARGIN.bottom,
   };
+  const width = box.left + box.width + Math.max(MARGIN.right, legendWidth(series));
   const xs = all.map((p) => p.x);
   const ys = all.map((p) => p.y);
   const xAxis = (logX ? logAxis : linearAxis)(Math.min(...xs), Math.max(...xs));

@@ -135,6 +135,20 @@ describe('SVG plots', () => {
     assert.throws(() => sweepSvg(missing), { code: 'invalid-argument' });
   });
 
+  it('widens the picture for long legend names, keeping the plot area', () => {
+    const points = [{ x: 1, y: 1 }];
+    const widthOf = (svgText: string) => Number(/<svg [^>]*width="(\d+)"/.exec(svgText)?.[1]);
+    const short = lineChartSvg([{ name: 'fde', points }]);
+    const name = 'fde weaviate hnsw, documents pooled (factor 2)';
+    const long = lineChartSvg([{ name, points }]);
+    assert.equal(widthOf(short), 720);
+    const legendX = Number(/<g class="legend">[\s\S]*?<text x="([\d.]+)"/.exec(long)?.[1]);
+    // 7.5 px a character is an upper bound for 12px sans-serif text.
+    assert.ok(widthOf(long) >= legendX + name.length * 7.5, `width ${widthOf(long)}`);
+    const circleX = (svgText: string) => /<circle cx="([\d.]+)"/.exec(svgText)?.[1];
+    assert.equal(circleX(long), circleX(short), 'the plot area does not move');
+  });
+
   it('draws a single point and equal values', () => {
     const one = lineChartSvg([{ name: 'only', points: [{ x: 3, y: 1 }] }]);
     assert.equal(XMLValidator.validate(one), true);
