@@ -192,8 +192,14 @@ export class Collection implements CollectionApi {
       const { docs: clean, duplicates } = checkDocuments(docs, this.dim);
       if (clean.length === 0) return { inserted: 0, replaced: 0, duplicates };
       const records = this.#toRecords(clean);
-      const fdes = await this.#encodeDocuments(records);
+      // The pool's threads compute the FDEs while this thread writes and syncs the log record:
+      // neither needs the other, and the write is applied only when both are done.
+      const pending = this.#encodeDocuments(records);
+      pending.catch(() => undefined);
       this.#seq = this.#storage.append({ op: 'upsert', docs: records.map(logged) });
+      // NOTE: the record is durable now, so a failed pool falls back to this thread's encoder
+      // (the same config, the same bytes) instead of failing a write that replay would apply.
+      const fdes = await pending.catch(() => encodeDocumentFdes(this.#fde, records, this.dim));
       const { replaced } = this.#state.apply({ upserts: records, fdes, deletes: [] });
       this.#indexChanges += records.length;
       this.#maybeCheckpoint();
