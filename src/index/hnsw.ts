@@ -21,6 +21,13 @@
  * loaded (so `deserializeCandidateIndex(bytes, { expansionSearch })` changes it) and has no
  * filtered search, so a filter is applied by over-fetching (see {@link HnswIndex.search}). A
  * larger `count` searches wider on one call: usearch explores max(expansionSearch, count).
+ *
+ * NOTE: usearch 2.25 saves through C stdio: open, 4 KiB buffered writes, then `fclose`, whose
+ * result it ignores, and no fsync (test/reliability/native-save-faults.test.ts traces it). A
+ * failed write inside the save is reported, but the failure of the last buffered write, flushed
+ * by `fclose`, is not: the save succeeds with a short file. So `serialize` checks that the file
+ * it reads back is exactly as long as its own structure says (see checkNativeFile), and every
+ * failure around the temporary file is an `io-error`. The collection syncs its own copy.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,12 +93,25 @@ const BYTES_PER_SCALAR: Record<HnswPrecision, number> = { f32: 4, f16: 2 };
 const NEIGHBOUR_BYTES = 4;
 /** Key, level and lock bookkeeping per node in usearch, roughly. */
 const NODE_OVERHEAD_BYTES = 16;
-/** usearch 2.25 file layout, checked before its loader runs (see checkNativeHead). */
+/** usearch 2.25 file layout, checked before its loader runs (see checkNativeFile). */
 const VECTORS_BLOB_PREFIX = 8;
 const USEARCH_MAGIC = 'usearch';
 const HEAD_PRESENT_OFFSET = 17;
 const HEAD_DIMENSIONS_OFFSET = 33;
 const HEAD_BYTES = 64;
+/** The graph: u64 node count, connectivity, base-layer connectivity, max level, entry node. */
+const GRAPH_HEADER_BYTES = 40;
+const GRAPH_CONNECTIVITY_OFFSET = 8;
+const GRAPH_BASE_OFFSET = 16;
+const GRAPH_MAX_LEVEL_OFFSET = 24;
+/** Then an i16 level per node, then each node: u64 key, i16 level, its neighbour lists. */
+const LEVEL_BYTES = 2;
+const NODE_HEAD_BYTES = 10;
+/** A neighbour list is a u32 count and that layer's connectivity of 4-byte slots. */
+const LIST_COUNT_BYTES = 4;
+const USEARCH_TEMP_PREFIX = 'muvera-hnsw-';
+const TEMP_REMEDY = 'Check the free space and health of the temporary directory (TMPDIR)';
+const REBUILD_REMEDY = 'Rebuild the index from the stored documents';
 /** How much more than `count` a filtered search fetches first, and how fast it widens. */
 const FILTER_GROWTH = 4;
 
@@ -223,6 +243,10 @@ export class HnswIndex implements CandidateIndex {
       this.#native.save(path);
       return readFileSync(path);
     });
+    checkNativeFile(native, header, (what) => {
+      const message = `usearch's save of the HNSW index reported success but wrote a damaged file (${what}): a write failed unreported`;
+      return new MuveraError('io-error', message, { remedy: TEMP_REMEDY });
+    });
     return wrapEnvelope(header, packSections([this.#mean ?? new Float32Array(0), native]));
   }
 
@@ -243,7 +267,10 @@ export class HnswIndex implements CandidateIndex {
     const reader = new SectionReader(payload);
     if (hasMean === true) index.#mean = reader.read(Float32Array, header.dimensions);
     const native = reader.rest();
-    checkNativeHead(native, header);
+    checkNativeFile(native, header, (what) => {
+      const message = `HNSW payload is not a usearch index: ${what}`;
+      return new MuveraError('corrupt-data', message, { remedy: REBUILD_REMEDY });
+    });
 
     withTempFile((path) => {
       writeFileSync(path, native);
@@ -257,7 +284,7 @@ export class HnswIndex implements CandidateIndex {
       throw new MuveraError(
         'corrupt-data',
         `HNSW payload holds ${index.size} vectors of dimension ${index.#native.dimensions()}, header says ${header.count} of ${header.dimensions}`,
-        { remedy: 'Rebuild the index from the stored documents' },
+        { remedy: REBUILD_REMEDY },
       );
     }
     return index;
@@ -287,18 +314,19 @@ export class HnswIndex implements CandidateIndex {
 }
 
 /**
- * Checks the head of usearch's file against the envelope header before usearch reads it.
- * NOTE: usearch's loader trusts its input (200 bytes of garbage crashed the process with
- * SIGSEGV), so the envelope checksum is the real guard; this catches a well-checksummed payload
- * that is not a usearch index of the stated shape. Layout (usearch 2.25): u32 rows, u32 bytes a
- * row, the vectors, then the head: magic "usearch", three u16 version numbers, one byte each for
- * metric, scalar, key and slot kinds, then u64 present count, deleted count and dimensions.
+ * Checks usearch's file against the envelope header and its own structure before usearch reads
+ * it, and after it wrote it. NOTE: usearch's loader trusts its input (200 bytes of garbage
+ * crashed the process with SIGSEGV), so the envelope checksum is the real guard on load; this
+ * catches a payload that is not a usearch index of the stated shape, and a file that a save cut
+ * short. Layout (usearch 2.25): u32 rows, u32 bytes a row, the vectors, then the head: magic
+ * "usearch", three u16 version numbers, one byte each for metric, scalar, key and slot kinds,
+ * then u64 present count, deleted count and dimensions; then the graph (see GRAPH_HEADER_BYTES).
  */
-function checkNativeHead(native: Uint8Array, header: EnvelopeHeader): void {
-  const fail = (what: string) =>
-    new MuveraError('corrupt-data', `HNSW payload is not a usearch index: ${what}`, {
-      remedy: 'Rebuild the index from the stored documents',
-    });
+function checkNativeFile(
+  native: Uint8Array,
+  header: EnvelopeHeader,
+  fail: (what: string) => MuveraError,
+): void {
   if (native.length < VECTORS_BLOB_PREFIX) throw fail(`${native.length} bytes`);
   const view = new DataView(native.buffer, native.byteOffset, native.byteLength);
   const rows = view.getUint32(0, true);
@@ -308,12 +336,33 @@ function checkNativeHead(native: Uint8Array, header: EnvelopeHeader): void {
 
   const magic = new TextDecoder().decode(native.subarray(head, head + USEARCH_MAGIC.length));
   if (magic !== USEARCH_MAGIC) throw fail('no usearch magic after the vectors');
-  const present = Number(view.getBigUint64(head + HEAD_PRESENT_OFFSET, true));
-  const dimensions = Number(view.getBigUint64(head + HEAD_DIMENSIONS_OFFSET, true));
+  const u64 = (offset: number) => Number(view.getBigUint64(offset, true));
+  const present = u64(head + HEAD_PRESENT_OFFSET);
+  const dimensions = u64(head + HEAD_DIMENSIONS_OFFSET);
   if (present !== header.count || dimensions !== header.dimensions) {
     throw fail(
       `it holds ${present} vectors of ${dimensions}, the header says ${header.count} of ${header.dimensions}`,
     );
+  }
+
+  const graph = head + HEAD_BYTES;
+  const levels = graph + GRAPH_HEADER_BYTES;
+  const nodes = levels <= native.length ? u64(graph) : -1;
+  if (nodes !== rows || levels + nodes * LEVEL_BYTES > native.length) {
+    throw fail(`its graph does not hold its ${rows} rows within ${native.length} bytes`);
+  }
+  const list = (slots: number) => LIST_COUNT_BYTES + slots * NEIGHBOUR_BYTES;
+  const base = list(u64(graph + GRAPH_BASE_OFFSET));
+  const upper = list(u64(graph + GRAPH_CONNECTIVITY_OFFSET));
+  const maxLevel = u64(graph + GRAPH_MAX_LEVEL_OFFSET);
+  let expected = levels + nodes * LEVEL_BYTES;
+  for (let node = 0; node < nodes; node++) {
+    const level = view.getInt16(levels + node * LEVEL_BYTES, true);
+    if (level < 0 || level > maxLevel) throw fail(`node ${node} has level ${level}`);
+    expected += NODE_HEAD_BYTES + base + level * upper;
+  }
+  if (expected !== native.length) {
+    throw fail(`its graph needs ${expected} bytes, the file has ${native.length}`);
   }
 }
 
@@ -399,12 +448,22 @@ function startAtZero(values: Float32Array): Float32Array {
   return values.byteOffset === 0 ? values : values.slice();
 }
 
-/** Runs `fn` with a path in a fresh temporary directory, removed afterwards. */
+/**
+ * Runs `fn` with a path in a fresh temporary directory, removed afterwards. A failure of the
+ * file system or of usearch's save there (usearch throws a plain TypeError) is an `io-error`.
+ */
 function withTempFile<T>(fn: (path: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'muvera-hnsw-'));
   try {
-    return fn(join(dir, 'index.usearch'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    const dir = mkdtempSync(join(tmpdir(), USEARCH_TEMP_PREFIX));
+    try {
+      return fn(join(dir, 'index.usearch'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } catch (cause) {
+    if (cause instanceof MuveraError) throw cause;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const message = `saving or loading the HNSW index through a temporary file in ${tmpdir()} failed: ${reason}`;
+    throw new MuveraError('io-error', message, { cause, remedy: TEMP_REMEDY });
   }
 }
