@@ -407,8 +407,10 @@ export class Collection implements CollectionApi {
 
   /**
    * Checkpoints when the log has grown past `checkpointLogBytes`. The write that triggered it is
-   * already durable, so a failure here is logged, not thrown; the storage then refuses further
-   * writes (`closed`) until the collection is reopened.
+   * already durable, so a failure here is logged, not thrown. A failed write or sync in the
+   * collection's directory makes the storage refuse further writes (`closed`) until the
+   * collection is reopened; a failure before anything reached it (the candidate index could not
+   * be serialised) leaves the log as it was, and a later write tries again.
    */
   #maybeCheckpoint(): void {
     if (this.#storage.logBytes() < this.#checkpointLogBytes) return;
@@ -416,9 +418,20 @@ export class Collection implements CollectionApi {
       this.#checkpointNow(false, false);
     } catch (error) {
       if (!(error instanceof MuveraError)) throw error;
-      logger.warn(
-        `checkpoint of ${this.dir} failed; writes stop until it is reopened: ${error.message}`,
-      );
+      const next = this.#acceptsWrites()
+        ? 'a later write retries it'
+        : 'writes stop until it is reopened';
+      logger.warn(`checkpoint of ${this.dir} failed; ${next}: ${error.message}`);
+    }
+  }
+
+  /** Whether the storage still takes writes (its fence latches on a failed write or sync). */
+  #acceptsWrites(): boolean {
+    try {
+      this.#storage.checkWritable();
+      return true;
+    } catch {
+      return false;
     }
   }
 

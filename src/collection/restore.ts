@@ -86,10 +86,15 @@ function loadOrRebuild(
   if (indexBytes !== undefined) {
     try {
       const index = loadIndex(indexBytes);
-      if (index.dimensions === fde.outputDimension && index.kind === manifest.index.kind) {
-        return { index, ...catchUp(index, fde, records, manifest.nextKey) };
-      }
-      logger.warn('the candidate index does not match the collection config; rebuilding it');
+      const matches =
+        index.dimensions === fde.outputDimension && index.kind === manifest.index.kind;
+      const caughtUp = matches ? catchUp(index, fde, records, manifest.nextKey) : null;
+      if (caughtUp) return { index, ...caughtUp };
+      logger.warn(
+        matches
+          ? 'the candidate index is too far behind the documents; rebuilding it'
+          : 'the candidate index does not match the collection config; rebuilding it',
+      );
     } catch (error) {
       if (!(error instanceof MuveraError)) throw error;
       logger.warn(`the candidate index is unreadable (${error.message}); rebuilding it`);
@@ -100,22 +105,30 @@ function loadOrRebuild(
 }
 
 /**
+ * Finding stale keys visits every key ever handed out; beyond this many per indexed or stored
+ * document, rebuilding the index is cheaper (and a damaged `nextKey` cannot stall an open).
+ */
+const MAX_KEYS_SCANNED_PER_DOCUMENT = 16;
+
+/**
  * Brings an index written at an earlier checkpoint up to date with `records`: removes the keys
  * of documents replaced or deleted since (or returns them as tombstones for an index that keeps
  * them, see state.ts), adds the FDEs of documents added since. Also returns how many keys
- * changed.
+ * changed. Null when finding the stale keys would cost more than a rebuild.
  */
 function catchUp(
   index: CandidateIndex,
   fde: FdeParts,
   records: DocRecord[],
   nextKey: number,
-): { changes: number; tombstones: number[] } {
+): { changes: number; tombstones: number[] } | null {
   const live = new Set(records.map((r) => r.key));
   const missing = records.filter((r) => !index.has(r.key));
   let changes = missing.length;
   const stale: number[] = [];
   if (index.size + missing.length > live.size) {
+    const budget = MAX_KEYS_SCANNED_PER_DOCUMENT * (index.size + records.length);
+    if (nextKey > budget) return null;
     // NOTE: the interface lists no keys, but every key ever handed out is below nextKey.
     for (let key = 0; key < nextKey; key++) {
       if (!live.has(key) && index.has(key)) stale.push(key);
