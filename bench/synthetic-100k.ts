@@ -11,6 +11,7 @@
  *   before the search, so both stages see the carved query;
  * - `pq`: weaviate preset with the PQ candidate index (trained on PQ_TRAINING vectors);
  * - `hnsw + token pooling`: documents pooled (`poolTokens`, default factor) before ingest;
+ * - `compact hnsw`, `milvus hnsw`: the other presets (2,000 and 1,792 values) with HNSW;
  * - `--full` adds the paper preset (10,240 values) with HNSW.
  * Recall is always against `exact` over the original (unpooled) documents with the original
  * queries. Correctness before timing: `fde` with every document as a candidate returns the
@@ -92,6 +93,8 @@ const ALL_CONFIGS: Config[] = [
     pool: true,
     carve: false,
   },
+  { name: 'compact hnsw', options: { dim: 128, fde: 'compact' }, pool: false, carve: false },
+  { name: 'milvus hnsw', options: { dim: 128, fde: 'milvus' }, pool: false, carve: false },
   ...(FULL
     ? [{ name: 'paper hnsw', options: { dim: 128, fde: 'paper' }, pool: false, carve: false }]
     : []),
