@@ -82,7 +82,7 @@ export const DEFAULTS = deepFreeze({
     /** HNSW on usearch (src/index/hnsw.ts). */
     hnsw: {
       connectivity: 16,
-      expansionAdd: 64,
+      expansionAdd: 48,
       expansionSearch: 64,
       expansionPerResult: 4,
       precision: 'f16' as 'f32' | 'f16',
