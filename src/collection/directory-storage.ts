@@ -397,7 +397,9 @@ class DirectoryStorage implements StorageHandle {
 
   append(record: LogWrite): number {
     const entry = { type: RECORD_TYPE[record.op], payload: encodeRecord(record) };
-    return this.#fence.run(() => this.#writable().append([entry]).firstSequence);
+    // Outside the fence: a write after close is refused without marking the log as failed.
+    const wal = this.#writable();
+    return this.#fence.run(() => wal.append([entry]).firstSequence);
   }
 
   checkWritable(): void {
@@ -566,6 +568,7 @@ class DirectoryStorage implements StorageHandle {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#fence.close();
     this.wal?.close();
     this.lock?.release();
   }

@@ -475,7 +475,10 @@ describe('directory storage: handles', () => {
     writer.storage.close();
     assert.throws(() => writer.storage.append({ op: 'delete', ids: ['doc-0'] }), {
       code: 'closed',
+      message: /is closed/,
     });
+    // A write after close is not a failed write: the message still says closed, not failed.
+    assert.throws(() => writer.storage.checkWritable(), { code: 'closed', message: /is closed/ });
     assert.throws(() => writer.storage.checkpoint(manifestOf(), [], 'keep', false), {
       code: 'closed',
     });
