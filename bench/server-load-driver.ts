@@ -62,7 +62,8 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-function randomDocument(random: () => number, dim: number, numTokens: number): Rows {
+/** `numTokens` random unit rows of `dim` values. */
+export function randomDocument(random: () => number, dim: number, numTokens: number): Rows {
   return Array.from({ length: numTokens }, () => {
     const row = Array.from({ length: dim }, () => random() * 2 - 1);
     const norm = Math.hypot(...row);
@@ -70,7 +71,8 @@ function randomDocument(random: () => number, dim: number, numTokens: number): R
   });
 }
 
-function percentiles(values: number[]): { p50: number; p95: number; max: number } {
+/** Median, 95th percentile and maximum of `values` (0 when empty). */
+export function percentiles(values: number[]): { p50: number; p95: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return { p50: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] ?? 0 };
