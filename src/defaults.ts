@@ -51,7 +51,7 @@ export const DEFAULTS = deepFreeze({
   /** Collections on disk: see src/collection/ and docs/collection.md. */
   collection: {
     fde: 'weaviate',
-    index: 'hnsw',
+    index: 'dynamic',
     precision: 'float32',
     durability: 'fsync',
     checkpointLogBytes: 67108864,
@@ -88,6 +88,10 @@ export const DEFAULTS = deepFreeze({
       precision: 'f16' as 'f32' | 'f16',
       center: true,
       threads: 0,
+    },
+    /** Flat scan while small, HNSW past a threshold (src/index/dynamic.ts). */
+    dynamic: {
+      threshold: 10000,
     },
     /** Product quantization of FDEs (src/index/pq.ts), the paper's PQ-256-8. */
     pq: {

@@ -11,6 +11,7 @@
  */
 import { decodeTokens } from '../chamfer/encode.js';
 import type { EncodedTokens } from '../chamfer/precision.js';
+import { isGraphIndex } from '../index/dynamic.js';
 import type { CandidateIndex } from '../index/types.js';
 import type { Metadata } from './types.js';
 
@@ -45,12 +46,13 @@ export interface WriteBatch {
 /**
  * NOTE: usearch 2.25's HNSW `remove` can hang forever after some sequences of adds and removes
  * (reproduced with 38 calls on 2,560-dim vectors, one thread or many). The collection therefore
- * never removes from an `hnsw` index: the keys of replaced and deleted documents stay in it as
- * tombstones, searches fetch that many extra candidates and drop them, and a checkpoint rebuilds
- * the index once tombstones outnumber live documents (compaction always does).
+ * never removes from an `hnsw` index (or a `dynamic` one that turned into HNSW): the keys of
+ * replaced and deleted documents stay in it as tombstones, searches fetch that many extra
+ * candidates and drop them, and a checkpoint rebuilds the index once tombstones outnumber live
+ * documents (compaction always does).
  */
 export function keepsTombstones(index: CandidateIndex): boolean {
-  return index.kind === 'hnsw';
+  return isGraphIndex(index);
 }
 
 /** Where each token of the optional token index comes from. */

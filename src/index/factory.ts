@@ -4,6 +4,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { invalidArgument, MuveraError } from '../errors.js';
 import { checkDim } from '../tokens/token-set.js';
+import { DynamicIndex, type DynamicOptions } from './dynamic.js';
 import { openEnvelope } from './envelope.js';
 import { FlatIndex, type FlatOptions } from './flat.js';
 import { HnswIndex, type HnswOptions } from './hnsw.js';
@@ -15,6 +16,7 @@ export interface CandidateIndexOptions {
   hnsw: HnswOptions;
   flat: FlatOptions;
   pq: PqOptions;
+  dynamic: DynamicOptions;
 }
 
 /**
@@ -42,6 +44,8 @@ export function createCandidateIndex(
       return new FlatIndex(dimensions, options as FlatOptions);
     case 'pq':
       return new PqIndex(dimensions, options as PqOptions);
+    case 'dynamic':
+      return new DynamicIndex(dimensions, options as DynamicOptions);
     default:
       throw invalidArgument('kind', `one of ${CANDIDATE_INDEX_KINDS.join(', ')}`, kind);
   }
@@ -94,6 +98,12 @@ export function deserializeCandidateIndex(
       return FlatIndex.fromPayload(header, payload);
     case 'pq':
       return PqIndex.fromPayload(header, payload);
+    case 'dynamic':
+      return DynamicIndex.fromPayload(header, payload, {
+        threads: expect.threads,
+        expansionSearch: expect.expansionSearch,
+        expansionPerResult: expect.expansionPerResult,
+      });
   }
 }
 

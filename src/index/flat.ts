@@ -73,6 +73,15 @@ export class FlatIndex implements CandidateIndex {
     return this.#rows.has(key);
   }
 
+  /** Every key held with its vector (row after row), in a fresh copy. */
+  entries(): { keys: number[]; vectors: Float32Array } {
+    const size = this.#rows.size;
+    return {
+      keys: Array.from(this.#rows.keys.subarray(0, size)),
+      vectors: this.#rows.data.slice(0, size * this.dimensions),
+    };
+  }
+
   search(
     query: Float32Array,
     count: number,

@@ -366,6 +366,19 @@ function checkNativeFile(
   }
 }
 
+/**
+ * Throws `invalid-argument` for HNSW options an {@link HnswIndex} would refuse, without building
+ * one. `parameter` names the options object in messages.
+ */
+export function checkHnswOptions(options: unknown, parameter: string): void {
+  if (options === null || typeof options !== 'object') {
+    throw invalidArgument(parameter, 'an object of HNSW parameters', options);
+  }
+  checkOptionNames(options, OPTION_NAMES, 'hnsw');
+  resolveOptions(options as HnswOptions);
+  resolveThreads((options as HnswOptions).threads);
+}
+
 /** Fills in and checks HNSW options against DEFAULTS.index.hnsw. */
 function resolveOptions(options: HnswOptions): ResolvedHnsw {
   const base = DEFAULTS.index.hnsw;

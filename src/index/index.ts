@@ -1,8 +1,10 @@
 /**
- * Candidate indexes over document FDEs: one interface ({@link CandidateIndex}), three
- * implementations (`hnsw`, `flat`, `pq`), a factory and a checksummed serialised form.
+ * Candidate indexes over document FDEs: one interface ({@link CandidateIndex}), four
+ * implementations (`hnsw`, `flat`, `pq`, `dynamic`), a factory and a checksummed serialised form.
  * See docs/indexes.md.
  */
+
+export { DynamicIndex, type DynamicOptions, type DynamicStage, isGraphIndex } from './dynamic.js';
 export { ENVELOPE_VERSION } from './envelope.js';
 export {
   type CandidateIndexOptions,

@@ -12,9 +12,12 @@
  */
 
 /** The implementations behind {@link CandidateIndex}. */
-export const CANDIDATE_INDEX_KINDS = ['hnsw', 'flat', 'pq'] as const;
+export const CANDIDATE_INDEX_KINDS = ['hnsw', 'flat', 'pq', 'dynamic'] as const;
 
-/** Name of an implementation: `hnsw` (usearch graph), `flat` (exact scan), `pq` (compressed). */
+/**
+ * Name of an implementation: `hnsw` (usearch graph), `flat` (exact scan), `pq` (compressed),
+ * `dynamic` (flat while small, HNSW past a threshold).
+ */
 export type CandidateIndexKind = (typeof CANDIDATE_INDEX_KINDS)[number];
 
 /** Keys of documents, best first, with their inner-product scores (higher is better). */

@@ -6,8 +6,9 @@
  * read or a MuveraError, none may take a second, and memory must stay bounded.
  *
  * For the index envelope half of the inputs get their checksum recomputed after mutation, so the
- * payload readers behind it (flat, PQ) see damaged payloads too; HNSW payloads are only fed with
- * the checksum left as mutated, because usearch's native loader runs in this process.
+ * payload readers behind it (flat, PQ, and the dynamic index's reader of the envelope nested in
+ * it) see damaged payloads too; HNSW payloads are only fed with the checksum left as mutated,
+ * because usearch's native loader runs in this process.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -93,7 +94,7 @@ function reseal(bytes: Uint8Array): Uint8Array {
 }
 
 /** Serialised index of `kind` holding a few seeded vectors. */
-function serialisedIndex(kind: 'flat' | 'pq' | 'hnsw'): Uint8Array {
+function serialisedIndex(kind: 'flat' | 'pq' | 'hnsw' | 'dynamic'): Uint8Array {
   const dimensions = 16;
   const count = 40;
   const random = seededRandom(3);
@@ -109,7 +110,7 @@ function serialisedIndex(kind: 'flat' | 'pq' | 'hnsw'): Uint8Array {
 }
 
 describe('fuzzed index envelope', () => {
-  for (const kind of ['flat', 'pq', 'hnsw'] as const) {
+  for (const kind of ['flat', 'pq', 'hnsw', 'dynamic'] as const) {
     it(`reads ${kind} envelopes or throws a MuveraError`, async (t) => {
       const good = serialisedIndex(kind);
       const stats = await fuzz(good, 11, (bytes, i) => {
