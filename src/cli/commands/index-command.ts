@@ -47,7 +47,7 @@ const args = defineArgs({
   fde: { type: 'string', description: 'FDE preset of a new collection (see docs/fde.md)' },
   index: {
     type: 'string',
-    description: 'Candidate index kind of a new collection: hnsw, flat, pq',
+    description: 'Candidate index kind of a new collection: dynamic (default), hnsw, flat, pq',
   },
   precision: {
     type: 'enum',
