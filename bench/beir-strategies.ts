@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { chamferReference } from '../src/chamfer/reference.js';
 import { Collection } from '../src/collection/collection.js';
 import type { SearchOptions } from '../src/collection/types.js';
+import { DEFAULTS } from '../src/defaults.js';
 import { StaticTokenEncoder } from '../src/encoders/static-encoder.js';
 import { MuveraError } from '../src/errors.js';
 import {
@@ -350,7 +351,7 @@ function writeReport(
 
 ${machineLine(info)}
 
-${data.ids.length} documents (mean ${data.meanDocTokens.toFixed(1)} tokens; ${data.skippedDocuments} left out for having no token), ${data.queries.length} test queries (mean ${data.meanQueryTokens.toFixed(1)} tokens; ${data.skippedQueries} left out), static demo encoder \`data/encoders/fasttext-skipgram128\`, dataset ${scenario.folderNote}. Collections: float32 tokens; \`fde <preset> hnsw\` uses the HNSW candidate index (default parameters), \`fde <preset> flat\` the exact flat index. Every search asks for ${DEPTH} hits (as many as the candidates when fewer: Recall@100 at 50 candidates counts 50 hits); latency is the search alone (queries encoded beforehand), one query at a time on one thread after ${WARMUP_QUERIES} warm-up queries. The \`exact\` row is the baseline (value = documents re-ranked); \`tokens\` re-ranks the deduplicated documents of each query token's nearest document tokens (flat token index: usearch's exact scan of every document token, built on first use in ${tokenIndexSeconds.toFixed(1)} s, not timed). Checked before timing: \`fde\` over every document returns the \`exact\` hits, and exact scores equal the reference kernel's.
+${data.ids.length} documents (mean ${data.meanDocTokens.toFixed(1)} tokens; ${data.skippedDocuments} left out for having no token), ${data.queries.length} test queries (mean ${data.meanQueryTokens.toFixed(1)} tokens; ${data.skippedQueries} left out), static demo encoder \`data/encoders/fasttext-skipgram128\`, dataset ${scenario.folderNote}. Collections: float32 tokens; \`fde <preset> hnsw\` uses the HNSW candidate index (default parameters), \`fde <preset> flat\` the exact flat index. ${data.ids.length <= DEFAULTS.index.dynamic.threshold ? `A collection created with the defaults (the \`dynamic\` index, a flat scan up to ${DEFAULTS.index.dynamic.threshold} documents) is the \`fde ${scenario.presets[0]} flat\` series here.` : `A collection created with the defaults (the \`dynamic\` index) is HNSW at this size.`} Every search asks for ${DEPTH} hits (as many as the candidates when fewer: Recall@100 at 50 candidates counts 50 hits); latency is the search alone (queries encoded beforehand), one query at a time on one thread after ${WARMUP_QUERIES} warm-up queries. The \`exact\` row is the baseline (value = documents re-ranked); \`tokens\` re-ranks the deduplicated documents of each query token's nearest document tokens (flat token index: usearch's exact scan of every document token, built on first use in ${tokenIndexSeconds.toFixed(1)} s, not timed). Checked before timing: \`fde\` over every document returns the \`exact\` hits, and exact scores equal the reference kernel's.
 
 ${verdict(rows)}
 
