@@ -77,12 +77,12 @@ export class DynamicIndex implements CandidateIndex {
 
   add(keys: ArrayLike<number>, vectors: Float32Array): void {
     const inner = this.#inner;
-    if (inner instanceof HnswIndex || inner.size + keys.length <= this.threshold) {
-      inner.add(keys, vectors);
+    const checked = checkKeys(keys);
+    if (inner instanceof HnswIndex || inner.size + checked.length <= this.threshold) {
+      inner.add(checked, vectors);
       return;
     }
     // The switch: validate like any add, then build the graph from old and new vectors at once.
-    const checked = checkKeys(keys);
     checkMatrix(vectors, this.dimensions, checked.length, 'vectors');
     checkKeysAreNew(checked, (key) => inner.has(key));
     const graph = new HnswIndex(this.dimensions, this.#hnswOptions);
@@ -141,7 +141,10 @@ export class DynamicIndex implements CandidateIndex {
       hnsw: HnswOptions;
       stage: DynamicStage;
     };
-    const index = new DynamicIndex(header.dimensions, { threshold, hnsw });
+    // Runtime settings go to the graph it is or will turn into, and are checked either way.
+    const given = Object.entries(runtime).filter(([, value]) => value !== undefined);
+    const options = { threshold, hnsw: { ...hnsw, ...Object.fromEntries(given) } };
+    const index = new DynamicIndex(header.dimensions, options);
     const inner = openEnvelope(payload);
     const fail = (what: string) =>
       new MuveraError('corrupt-data', `dynamic index payload: ${what}`, {

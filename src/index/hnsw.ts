@@ -114,6 +114,8 @@ const TEMP_REMEDY = 'Check the free space and health of the temporary directory 
 const REBUILD_REMEDY = 'Rebuild the index from the stored documents';
 /** How much more than `count` a filtered search fetches first, and how fast it widens. */
 const FILTER_GROWTH = 4;
+/** NOTE: usearch refuses a smaller degree, but only when the native index is first built. */
+const MIN_CONNECTIVITY = 2;
 
 type ResolvedHnsw = Required<Omit<HnswOptions, 'threads'>>;
 
@@ -386,8 +388,15 @@ function resolveOptions(options: HnswOptions): ResolvedHnsw {
   if (!HNSW_PRECISIONS.includes(precision)) {
     throw invalidArgument('options.precision', `one of ${HNSW_PRECISIONS.join(', ')}`, precision);
   }
+  const connectivity = options.connectivity ?? base.connectivity;
+  if (!Number.isSafeInteger(connectivity) || connectivity < MIN_CONNECTIVITY) {
+    const expected = `an integer of at least ${MIN_CONNECTIVITY}`;
+    throw invalidArgument('options.connectivity', expected, connectivity);
+  }
+  const center = options.center ?? base.center;
+  if (typeof center !== 'boolean') throw invalidArgument('options.center', 'true or false', center);
   return {
-    connectivity: positiveInteger(options.connectivity, base.connectivity, 'options.connectivity'),
+    connectivity,
     expansionAdd: positiveInteger(options.expansionAdd, base.expansionAdd, 'options.expansionAdd'),
     expansionSearch: positiveInteger(
       options.expansionSearch,
@@ -400,7 +409,7 @@ function resolveOptions(options: HnswOptions): ResolvedHnsw {
       'options.expansionPerResult',
     ),
     precision,
-    center: options.center ?? base.center,
+    center,
   };
 }
 
