@@ -107,6 +107,8 @@ export class Collection implements CollectionApi {
   #indexSavedSize = 0;
   #checkpointLogBytes: number = DEFAULTS.collection.checkpointLogBytes;
   #closed = false;
+  /** Why writes stopped: applying a logged write to the in-memory state failed. */
+  #stateFailure: unknown = null;
   /** FDE worker threads for large writes, started on first use. */
   #pool: FdePool | null = null;
 
@@ -200,7 +202,7 @@ export class Collection implements CollectionApi {
       // NOTE: the record is durable now, so a failed pool falls back to this thread's encoder
       // (the same config, the same bytes) instead of failing a write that replay would apply.
       const fdes = await pending.catch(() => encodeDocumentFdes(this.#fde, records, this.dim));
-      const { replaced } = this.#state.apply({ upserts: records, fdes, deletes: [] });
+      const { replaced } = this.#apply({ upserts: records, fdes, deletes: [] });
       this.#indexChanges += records.length;
       this.#maybeCheckpoint();
       return { inserted: records.length - replaced, replaced, duplicates };
@@ -217,7 +219,7 @@ export class Collection implements CollectionApi {
       }
       const empty = new Float32Array(0);
       this.#indexChanges += present.length;
-      const result = this.#state.apply({ upserts: [], fdes: empty, deletes: unique });
+      const result = this.#apply({ upserts: [], fdes: empty, deletes: unique });
       if (present.length > 0) this.#maybeCheckpoint();
       return result;
     }).then(({ deleted, missing }) => ({ deleted, missing }));
@@ -366,10 +368,30 @@ export class Collection implements CollectionApi {
       // NOTE: checked before `run`, so a write with nothing to append (an empty batch, only
       // unknown ids) is refused after a failed sync like any other.
       this.#storage.checkWritable();
+      if (this.#stateFailure !== null) {
+        throw new MuveraError('closed', `the collection in ${this.dir} stopped accepting writes`, {
+          cause: this.#stateFailure,
+          remedy: 'Close and reopen the collection; it recovers from its log',
+        });
+      }
       return run();
     });
     this.#queue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Applies a write whose log record is durable. Should that fail (the candidate index refusing
+   * an add it was configured to take), memory and log disagree: later writes are refused until
+   * the collection is reopened from its files.
+   */
+  #apply(batch: Parameters<CollectionState['apply']>[0]): ReturnType<CollectionState['apply']> {
+    try {
+      return this.#state.apply(batch);
+    } catch (error) {
+      this.#stateFailure = error;
+      throw error;
+    }
   }
 
   /** Gives documents fresh keys and encodes their tokens at the stored precision. */

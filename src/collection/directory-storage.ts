@@ -388,10 +388,13 @@ class DirectoryStorage implements StorageHandle {
     if (!ref) return undefined;
     try {
       const bytes = this.fs.readFile(join(this.dir, ref.file), ref.length);
-      return bytes.length === ref.length && crc32(bytes) === ref.checksum ? bytes : undefined;
+      if (bytes.length === ref.length && crc32(bytes) === ref.checksum) return bytes;
+      logger.warn(`${ref.file} does not match its manifest entry; the index is rebuilt`);
+      return undefined;
     } catch (error) {
-      if (error instanceof MuveraError && error.code !== 'closed') return undefined;
-      throw error;
+      if (!(error instanceof MuveraError) || error.code === 'closed') throw error;
+      logger.warn(`${ref.file} could not be read (${error.message}); the index is rebuilt`);
+      return undefined;
     }
   }
 

@@ -100,6 +100,8 @@ export class FlatIndex implements CandidateIndex {
   ): CandidateResult[] {
     checkMatrix(queries, this.dimensions, null, 'queries');
     checkCount(count);
+    // NOTE: usearch's exactSearch fails on zero queries ("Out of memory").
+    if (queries.length === 0) return [];
     if (options.filter === undefined) return this.#exact(queries, count, ALL_CORES);
     const results: CandidateResult[] = [];
     for (let q = 0; q * this.dimensions < queries.length; q++) {

@@ -116,6 +116,11 @@ const REBUILD_REMEDY = 'Rebuild the index from the stored documents';
 const FILTER_GROWTH = 4;
 /** NOTE: usearch refuses a smaller degree, but only when the native index is first built. */
 const MIN_CONNECTIVITY = 2;
+/**
+ * Largest degree accepted. usearch reserves memory per node for 2M links on every level, so a
+ * huge M fails (or takes gigabytes) at the first add, long after the options were accepted.
+ */
+const MAX_CONNECTIVITY = 1024;
 
 type ResolvedHnsw = Required<Omit<HnswOptions, 'threads'>>;
 
@@ -389,8 +394,9 @@ function resolveOptions(options: HnswOptions): ResolvedHnsw {
     throw invalidArgument('options.precision', `one of ${HNSW_PRECISIONS.join(', ')}`, precision);
   }
   const connectivity = options.connectivity ?? base.connectivity;
-  if (!Number.isSafeInteger(connectivity) || connectivity < MIN_CONNECTIVITY) {
-    const expected = `an integer of at least ${MIN_CONNECTIVITY}`;
+  const inRange = connectivity >= MIN_CONNECTIVITY && connectivity <= MAX_CONNECTIVITY;
+  if (!Number.isSafeInteger(connectivity) || !inRange) {
+    const expected = `an integer from ${MIN_CONNECTIVITY} to ${MAX_CONNECTIVITY}`;
     throw invalidArgument('options.connectivity', expected, connectivity);
   }
   const center = options.center ?? base.center;

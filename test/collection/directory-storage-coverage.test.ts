@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, mock } from 'node:test';
 import { encodeTokens } from '../../src/chamfer/encode.js';
 import type { Precision } from '../../src/chamfer/precision.js';
 import {
@@ -24,6 +24,7 @@ import { decodeDocumentsFile, encodeDocumentsFile } from '../../src/collection/d
 import type { DocRecord } from '../../src/collection/state.js';
 import type { CollectionManifest, LoadedStorage } from '../../src/collection/storage.js';
 import { MuveraError } from '../../src/errors.js';
+import { logger } from '../../src/log.js';
 import { crc32 } from '../../src/store/binary.js';
 import { FaultFileSystem, SimulatedCrash } from '../../src/store/fault-file-system.js';
 import { type ManifestBody, publishManifest, readManifest } from '../../src/store/manifest.js';
@@ -200,8 +201,11 @@ describe('directory storage: the index file', () => {
     const damaged = fs.peek(path);
     damaged[4] ^= 0x01;
     fs.putFile(path, damaged);
+    const warn = mock.method(logger, 'warn', () => undefined);
     const rebuilt = open(fs);
     assert.equal(rebuilt.indexBytes, undefined);
+    assert.match(String(warn.mock.calls[0]?.arguments[0]), /does not match its manifest entry/);
+    warn.mock.restore();
     assert.deepEqual(summary(rebuilt.records), summary([doc(0, 2)]));
     rebuilt.storage.close();
 

@@ -3,9 +3,11 @@
  * with nothing to append: a delete of unknown ids and an empty upsert.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { Collection } from '../../src/collection/collection.js';
+import { CollectionState } from '../../src/collection/state.js';
 import { FaultFileSystem } from '../../src/store/fault-file-system.js';
+import { MemoryFileSystem } from '../../src/store/memory-file-system.js';
 import { TokenFactory } from './helpers.js';
 
 const DIM = 3;
@@ -25,5 +27,27 @@ describe('collection write fence', () => {
     await assert.rejects(collection.upsert([]), { code: 'closed' });
     await assert.rejects(collection.delete(['doc-1']), { code: 'closed' });
     await collection.close();
+  });
+
+  it('refuses writes after a logged write failed to apply, and reopens with it', async () => {
+    const fs = new MemoryFileSystem();
+    const tokens = new TokenFactory(DIM, 6);
+    const collection = await Collection.create('/state', { dim: DIM, index: { kind: 'flat' }, fs });
+    await collection.upsert(tokens.documents(2));
+    const apply = mock.method(CollectionState.prototype, 'apply', () => {
+      throw new Error('index refused the add');
+    });
+    await assert.rejects(collection.upsert(tokens.documents(1, 5)), /index refused the add/);
+    apply.mock.restore();
+
+    await assert.rejects(collection.upsert(tokens.documents(1, 6)), { code: 'closed' });
+    await assert.rejects(collection.delete(['doc-0']), { code: 'closed' });
+    assert.equal((await collection.stats()).documents, 2, 'memory kept the state before');
+    await collection.close();
+
+    const reopened = await Collection.open('/state', { fs });
+    assert.equal((await reopened.stats()).documents, 3, 'the logged write is recovered');
+    assert.ok(await reopened.get('doc-5'));
+    await reopened.close();
   });
 });

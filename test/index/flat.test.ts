@@ -25,3 +25,10 @@ it('flat: the filtered JavaScript scan and the unfiltered usearch scan agree', (
     }
   }
 });
+
+it('flat answers a batch of no queries with no results, filtered or not', () => {
+  const index = new FlatIndex(4);
+  index.add([1, 2], new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]));
+  assert.deepEqual(index.searchBatch(new Float32Array(0), 5), []);
+  assert.deepEqual(index.searchBatch(new Float32Array(0), 5, { filter: () => true }), []);
+});

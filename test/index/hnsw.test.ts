@@ -65,6 +65,7 @@ it('hnsw rejects unknown options and bad values with invalid-argument', () => {
   const bad = [
     { conectivity: 8 },
     { connectivity: 0 },
+    { connectivity: 2 ** 28 },
     { expansionSearch: 1.5 },
     { expansionPerResult: 0.5 },
     { expansionPerResult: Number.NaN },
