@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Collection, createEncoder } from '../src/index.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'muvera-quickstart-'));
 const encoder = await createEncoder('static:data/encoders/fasttext-skipgram128');
+const dir = mkdtempSync(join(tmpdir(), 'muvera-quickstart-'));
 const collection = await Collection.create(dir, { dim: encoder.dim, encoder: { ...encoder.spec } });
 
 const abstracts = {

@@ -4,14 +4,33 @@
  *   static:<folder or .vec file>       word vectors (src/encoders/static-encoder.ts)
  *   colbert:<hub model id or folder>   a ColBERT model through ONNX (src/encoders/colbert-onnx.ts)
  */
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { invalidArgument, MuveraError } from '../errors.js';
 import { ColbertOnnxEncoder } from './colbert-onnx.js';
 import { StaticTokenEncoder } from './static-encoder.js';
 import type { EncoderSpec, TokenEncoder } from './types.js';
 
 const KINDS = ['static', 'colbert'] as const;
+/** The package's root (two levels above src/encoders or dist/encoders), where data/ ships. */
+const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** An encoder from a spec string such as `static:data/encoders/fasttext-skipgram128`. */
+/**
+ * A relative `static:` path as given when it exists from the working directory, else the same
+ * path inside the package, so `static:data/encoders/fasttext-skipgram128` finds the bundled
+ * vectors from an installed package too.
+ */
+function staticPath(target: string): string {
+  if (isAbsolute(target) || existsSync(target)) return target;
+  const bundled = join(PACKAGE_ROOT, target);
+  return existsSync(bundled) ? bundled : target;
+}
+
+/**
+ * An encoder from a spec string such as `static:data/encoders/fasttext-skipgram128` (a relative
+ * static path is looked up from the working directory, then inside the package).
+ */
 export async function createEncoder(spec: string): Promise<TokenEncoder> {
   const colon = spec.indexOf(':');
   const kind = colon < 0 ? '' : spec.slice(0, colon);
@@ -23,7 +42,8 @@ export async function createEncoder(spec: string): Promise<TokenEncoder> {
       spec,
     );
   }
-  return kind === 'static' ? StaticTokenEncoder.load(target) : ColbertOnnxEncoder.load(target);
+  if (kind === 'static') return StaticTokenEncoder.load(staticPath(target));
+  return ColbertOnnxEncoder.load(target);
 }
 
 /**

@@ -202,6 +202,22 @@ describe('the shipped demo encoder and the factory', () => {
     await assert.rejects(loadEncoder(wrong), { code: 'config-mismatch' });
   });
 
+  it('finds the bundled vectors by their relative path from any working directory', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'muvera-cwd-'));
+    const before = process.cwd();
+    try {
+      process.chdir(elsewhere);
+      const encoder = await createEncoder('static:data/encoders/fasttext-skipgram128');
+      assert.equal(encoder.dim, 128);
+      await assert.rejects(createEncoder('static:data/encoders/no-such-vectors'), {
+        code: 'not-found',
+      });
+    } finally {
+      process.chdir(before);
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an unknown spec string', async () => {
     await assert.rejects(createEncoder('bm25:foo'), { code: 'invalid-argument' });
     await assert.rejects(createEncoder('static:'), { code: 'invalid-argument' });
