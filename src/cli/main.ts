@@ -12,6 +12,7 @@ import { isMuveraError, MuveraError } from '../errors.js';
 import { setLogLevel } from '../log.js';
 import { withPostgres } from '../postgres/open.js';
 import { embeddedEngine } from '../server/embedded-engine.js';
+import { renameParameter } from '../server/request-fields.js';
 import { deleteCommand } from './commands/delete-command.js';
 import { evalCommand } from './commands/eval-command.js';
 import { indexCommand } from './commands/index-command.js';
@@ -21,7 +22,7 @@ import { searchCommand } from './commands/search-command.js';
 import { serveCommand } from './commands/serve-command.js';
 import type { CliContext } from './context.js';
 import { EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
-import { checkFlags, EXAMPLES, UsageError } from './usage.js';
+import { checkFlags, EXAMPLES, flagNames, UsageError } from './usage.js';
 
 function packageVersion(): string {
   const url = new URL('../../package.json', import.meta.url);
@@ -50,6 +51,8 @@ const root = defineCommand({
 
 const HELP_FLAGS = ['--help', '-h'];
 const VERSION_FLAGS = ['--version', '-v'];
+/** Causes printed under an error with --verbose; a renamed error adds one level. */
+const MAX_CAUSES = 4;
 
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -72,7 +75,11 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
   try {
     return await dispatch(argv, context);
   } catch (error) {
-    return reportFailure(context, error, argv.includes('--verbose'));
+    // Errors name what the user typed: the command's flags, not library parameters.
+    const command =
+      argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]) ? COMMANDS[argv[0]] : undefined;
+    const named = renameParameter(error, flagNames((command?.args ?? {}) as ArgsDef));
+    return reportFailure(context, named, argv.includes('--verbose'));
   }
 }
 
@@ -117,8 +124,7 @@ function reportFailure(context: CliContext, error: unknown, verbose: boolean): n
   }
   if (isMuveraError(error)) {
     context.err.write(`muvera: ${error.code}: ${error.message}\n`);
-    if (verbose && error.cause)
-      context.err.write(`cause: ${String((error.cause as Error).stack ?? error.cause)}\n`);
+    if (verbose) writeCauses(context, error.cause);
     return EXIT_CODES[error.code];
   }
   const internal = new MuveraError('internal', 'unexpected failure (a bug; please report it)', {
@@ -126,6 +132,14 @@ function reportFailure(context: CliContext, error: unknown, verbose: boolean): n
   });
   context.err.write(`muvera: ${internal.message}\n${String((error as Error)?.stack ?? error)}\n`);
   return EXIT_INTERNAL;
+}
+
+/** Each cause in the chain under an error, for --verbose. */
+function writeCauses(context: CliContext, cause: unknown): void {
+  for (let depth = 0; cause !== undefined && depth < MAX_CAUSES; depth++) {
+    context.err.write(`cause: ${String((cause as Error)?.stack ?? cause)}\n`);
+    cause = (cause as Error)?.cause;
+  }
 }
 
 /** Help keeps citty's colours on a terminal only. */

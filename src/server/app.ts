@@ -7,7 +7,8 @@
  *    needs `Authorization: Bearer <key>` (compared in constant time);
  * 3. schema: the route's zod schema validates the body; a failure names the field at fault.
  *
- * Every failure leaves as `{ code, message, path }` with the status from status-codes.ts.
+ * Every failure leaves as `{ code, message, path }` with the status from status-codes.ts, `path`
+ * naming the request field (see src/server/request-fields.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -19,6 +20,7 @@ import { logger } from '../log.js';
 import type { Catalog } from './catalog.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 import { registerPage } from './page.js';
+import { dottedPath, renameParameter, withoutOptionsPrefix } from './request-fields.js';
 import { registerRoutes } from './routes.js';
 import { HTTP_INTERNAL, HTTP_STATUS } from './status-codes.js';
 
@@ -125,9 +127,16 @@ function toMuveraError(error: unknown): MuveraError {
   return new MuveraError('internal', 'internal error', { cause: error });
 }
 
-function errorResponse(c: Context, error: MuveraError): Response {
+/**
+ * The JSON answer for an error. Its `path` names the request field: search and creation options
+ * are top-level fields (`candidates`, not the library's `options.candidates`), and row indexes
+ * are written with dots (`documents.3.vectors.0`), as schema failures are.
+ */
+function errorResponse(c: Context, failure: MuveraError): Response {
+  const error = renameParameter(failure, withoutOptionsPrefix) as MuveraError;
   const status = HTTP_STATUS[error.code] ?? HTTP_INTERNAL;
-  const body = { code: error.code, message: error.message, path: error.parameter ?? null };
+  const path = error.parameter === undefined ? null : dottedPath(error.parameter);
+  const body = { code: error.code, message: error.message, path };
   if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
   return c.json(body, status as 401);
 }

@@ -11,33 +11,38 @@ import type {
   Metadata,
   MetadataFilter,
   SearchHit,
+  SearchOptions,
+  SearchResult,
   SearchStats,
   StrategyName,
+  UpsertResult,
 } from '../collection/types.js';
 import type { TokenEncoder, TokenEncoding } from '../encoders/types.js';
-import { isMuveraError, MuveraError } from '../errors.js';
+import { type ErrorCode, isMuveraError, MuveraError } from '../errors.js';
+import { flattenRows } from '../tokens/token-set.js';
+import {
+  batchField,
+  documentFields,
+  type FieldNamer,
+  queryField,
+  renameParameter,
+} from './request-fields.js';
+
+/** Prefix of a static encoder spec (`static:<folder or .vec file>`). */
+const STATIC_PREFIX = 'static:';
 
 /** A token matrix given as JSON: one array of `dim` numbers per token. */
 export type JsonVectors = number[][];
 
-/** Flattens JSON token vectors to a row-major matrix; every row must have the same length. */
-export function flattenVectors(
-  rows: JsonVectors,
-  parameter: string,
-): { data: Float32Array; dim: number } {
-  const dim = rows[0]?.length ?? 0;
-  const data = new Float32Array(rows.length * dim);
-  rows.forEach((row, index) => {
-    if (row.length !== dim) {
-      throw new MuveraError(
-        'dimension-mismatch',
-        `${parameter}[${index}] has ${row.length} values but ${parameter}[0] has ${dim}`,
-        { parameter: `${parameter}.${index}`, expected: dim, actual: row.length },
-      );
-    }
-    data.set(row, index * dim);
-  });
-  return { data, dim };
+/**
+ * The collection's token dim, needed to check JSON rows before they are flattened.
+ *
+ * NOTE: `CollectionApi` does not declare `dim`, but both backends (and the tests' fake) expose
+ * it as a field; `stats()` is the fallback, since the Postgres backend counts rows there.
+ */
+export async function collectionDim(collection: CollectionApi): Promise<number> {
+  const { dim } = collection as { dim?: unknown };
+  return typeof dim === 'number' ? dim : (await collection.stats()).dim;
 }
 
 /** `[start, end)` pairs of every token, flat, as a collection stores them. */
@@ -58,27 +63,78 @@ export interface DocumentRequest {
   metadata?: Metadata;
 }
 
+/** Document fields as the JSON API names them: `documents[3].vectors`. */
+const DOCUMENTS = batchField('documents');
+
 /**
- * Turns requests into collection documents, encoding text with `encoder`. A document that fails
- * to encode raises its error with the parameter set to `<parameter>.<index>.text`.
+ * Turns requests into collection documents of `dim`-wide rows, encoding text with `encoder`.
+ * A document that fails raises its error naming its field by `fieldOf` (by default
+ * `documents[3].vectors[0]`, `documents[3].text`).
  */
 export async function toDocuments(
   requests: DocumentRequest[],
   encoder: () => Promise<TokenEncoder>,
-  parameter = 'documents',
+  dim: number,
+  fieldOf: FieldNamer = DOCUMENTS,
 ): Promise<DocumentInput[]> {
   const out: DocumentInput[] = [];
   for (const [index, request] of requests.entries()) {
     const { id, text, metadata } = request;
     if (request.vectors !== undefined) {
-      const { data } = flattenVectors(request.vectors, `${parameter}.${index}.vectors`);
+      const data = flattenRows(request.vectors, dim, fieldOf(index, 'vectors'));
       out.push({ id, tokens: data, text, metadata });
       continue;
     }
-    const encoding = await encodeAt(await encoder(), text ?? '', `${parameter}.${index}.text`);
+    const encoding = await encodeAt(await encoder(), text ?? '', fieldOf(index, 'text'));
     out.push({ id, tokens: encoding.data, text, spans: spansOf(encoding), metadata });
   }
   return out;
+}
+
+/**
+ * Upserts `docs`, built from `requests` in the same order, with the collection's errors naming
+ * the request's fields (`docs[2].tokens` becomes `documents[2].vectors`).
+ */
+export async function upsertNamed(
+  collection: CollectionApi,
+  docs: DocumentInput[],
+  requests: DocumentRequest[],
+  fieldOf: FieldNamer = DOCUMENTS,
+): Promise<UpsertResult> {
+  try {
+    return await collection.upsert(docs);
+  } catch (error) {
+    const hasVectors = (index: number) => requests[index]?.vectors !== undefined;
+    throw renameParameter(error, documentFields(hasVectors, fieldOf));
+  }
+}
+
+/**
+ * Loads the encoder a user named by a spec string. A model or word-vector file that does not
+ * exist is reported with the spec and `parameter` (`encoder`, `--encoder`) and what to check,
+ * as `code`: the HTTP API answers 400 for a spec in the request body (`invalid-argument`).
+ */
+export async function loadNamedEncoder(
+  load: (spec: string) => Promise<TokenEncoder>,
+  spec: string,
+  parameter: string,
+  code: ErrorCode = 'not-found',
+): Promise<TokenEncoder> {
+  try {
+    return await load(spec);
+  } catch (error) {
+    if (!isMuveraError(error, 'not-found')) throw error;
+    const remedy = spec.startsWith(STATIC_PREFIX)
+      ? `Check the path after "${STATIC_PREFIX}" (a folder of word vectors or a .vec file)`
+      : 'Check the model id or folder after "colbert:"';
+    throw new MuveraError(code, `${parameter} "${spec}" cannot be loaded: ${error.message}`, {
+      parameter,
+      actual: spec,
+      file: error.file,
+      remedy,
+      cause: error,
+    });
+  }
 }
 
 async function encodeAt(
@@ -137,6 +193,7 @@ export async function runSearch(
 ): Promise<SearchResponse> {
   // The encoder is loaded (once, by the caller's cache) before the clock starts.
   const textEncoder = request.vectors === undefined ? await encoder() : undefined;
+  const dim = textEncoder?.dim ?? (await collectionDim(collection));
   const started = performance.now();
   let query: Float32Array;
   let encoding: TokenEncoding | undefined;
@@ -144,12 +201,17 @@ export async function runSearch(
     encoding = await textEncoder.encodeQuery(request.text ?? '');
     query = encoding.data;
   } else {
-    query = flattenVectors(request.vectors ?? [], 'vectors').data;
+    query = flattenRows(request.vectors ?? [], dim, 'vectors');
   }
   const encodeMs = performance.now() - started;
 
   const { k, candidates, strategy, filter, explain } = request;
-  const result = await collection.search(query, { k, candidates, strategy, filter, explain });
+  const result = await searchNamed(
+    collection,
+    query,
+    { k, candidates, strategy, filter, explain },
+    textEncoder ? 'text' : 'vectors',
+  );
 
   const hits = result.hits.map((hit) => explainHit(hit, encoding));
   const timings = {
@@ -159,6 +221,20 @@ export async function runSearch(
   };
   const queryTokens = encoding?.tokens.map((token) => token.text);
   return { hits, queryTokens, stats: { ...result.stats, timings } };
+}
+
+/** Searches, with errors about the query naming the request field it came from. */
+async function searchNamed(
+  collection: CollectionApi,
+  query: Float32Array,
+  options: SearchOptions,
+  field: 'text' | 'vectors',
+): Promise<SearchResult> {
+  try {
+    return await collection.search(query, options);
+  } catch (error) {
+    throw renameParameter(error, queryField(field));
+  }
 }
 
 function explainHit(hit: SearchHit, query: TokenEncoding | undefined): ExplainedHit {

@@ -8,7 +8,13 @@ import type { StoredDocument } from '../collection/types.js';
 import { MuveraError } from '../errors.js';
 import type { Catalog } from './catalog.js';
 import type { ServerLimits } from './limits.js';
-import { runSearch, toDocuments } from './operations.js';
+import {
+  collectionDim,
+  loadNamedEncoder,
+  runSearch,
+  toDocuments,
+  upsertNamed,
+} from './operations.js';
 import {
   CollectionListBody,
   CollectionStatsBody,
@@ -74,8 +80,12 @@ function registerCollectionRoutes(app: OpenAPIHono, catalog: Catalog): void {
   });
   app.openapi(create, async (c) => {
     const request = c.req.valid('json');
+    // A spec in the body that names nothing is the client's mistake: 400 on `encoder`.
+    const load = (spec: string) => catalog.loadEncoder(spec);
     const encoder =
-      request.encoder === undefined ? null : await catalog.loadEncoder(request.encoder);
+      request.encoder === undefined
+        ? null
+        : await loadNamedEncoder(load, request.encoder, 'encoder', 'invalid-argument');
     const dim = encoder?.dim ?? (request.dim as number);
     if (encoder && request.dim !== undefined && request.dim !== encoder.dim) {
       throw new MuveraError(
@@ -134,8 +144,10 @@ function registerDocumentRoutes(app: OpenAPIHono, catalog: Catalog, schemas: Sch
   app.openapi(upsert, async (c) => {
     const { name } = c.req.valid('param');
     const { collection } = await catalog.get(name);
-    const documents = await toDocuments(c.req.valid('json').documents, () => catalog.encoder(name));
-    return c.json(await collection.upsert(documents), 200);
+    const requests = c.req.valid('json').documents;
+    const encoder = () => catalog.encoder(name);
+    const documents = await toDocuments(requests, encoder, await collectionDim(collection));
+    return c.json(await upsertNamed(collection, documents, requests), 200);
   });
 
   const remove = createRoute({

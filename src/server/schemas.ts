@@ -169,7 +169,13 @@ export function limitedSchemas(limits: ServerLimits) {
 
 /** Result of an upsert. */
 export const UpsertResultBody = z
-  .object({ inserted: z.number().int(), replaced: z.number().int() })
+  .object({
+    inserted: z.number().int(),
+    replaced: z.number().int(),
+    duplicates: z.number().int().optional().openapi({
+      description: 'Earlier occurrences of ids repeated in the request, dropped (the last wins)',
+    }),
+  })
   .openapi('UpsertResult');
 
 /** Result of a delete. */

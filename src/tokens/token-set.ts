@@ -123,3 +123,30 @@ export function validateOffsets(
   }
   return offsets.length - 1;
 }
+
+/**
+ * Flattens token rows given as nested arrays (JSON) into one row-major array, checking that
+ * every row has exactly `dim` numbers BEFORE flattening: one row of `2 * dim` numbers has a total
+ * that is a multiple of dim, and must not pass as two tokens. `parameter` names the rows as the
+ * caller wrote them (`vectors`, `documents[3].vectors`); row i is `<parameter>[i]` in errors.
+ * Finiteness is left to {@link validateTokenSet}, where the set is checked as a whole.
+ */
+export function flattenRows(rows: unknown, dim: number, parameter: string): Float32Array {
+  if (!Array.isArray(rows)) throw invalidArgument(parameter, 'an array of rows of numbers', rows);
+  const data = new Float32Array(rows.length * dim);
+  rows.forEach((row: unknown, index) => {
+    const name = `${parameter}[${index}]`;
+    if (!Array.isArray(row)) throw invalidArgument(name, `an array of ${dim} numbers`, row);
+    if (row.length !== dim) {
+      throw new MuveraError(
+        'dimension-mismatch',
+        `${name} has ${row.length} numbers, expected dim ${dim}`,
+        { parameter: name, expected: dim, actual: row.length },
+      );
+    }
+    const bad = row.findIndex((value) => typeof value !== 'number');
+    if (bad >= 0) throw invalidArgument(`${name}[${bad}]`, 'a number', row[bad]);
+    data.set(row, index * dim);
+  });
+  return data;
+}

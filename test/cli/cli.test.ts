@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { EXIT_CODES, EXIT_OK, EXIT_USAGE } from '../../src/cli/exit-codes.js';
 import { main } from '../../src/cli/main.js';
 import { FakeEngine } from '../server/fake-engine.js';
+import { Capture, type Run, runCli } from './helpers.js';
 
 const COMMANDS = ['index', 'search', 'serve', 'info', 'delete', 'eval'];
 
@@ -32,31 +32,13 @@ const CORPUS = [
   { _id: 'd6', text: 'Stroke rehabilitation with aspirin and exercise.', metadata: { year: 2019 } },
 ];
 
-/** A writable that keeps what was written. */
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
 describe('muvera CLI', () => {
   let root: string;
   let corpus: string;
   let engine: FakeEngine;
 
   const run = async (...argv: string[]): Promise<Run> => {
-    const out = new Capture();
-    const err = new Capture();
-    const code = await main(argv, { out, err, engine, interrupted: () => Promise.resolve() });
-    return { code, out: out.text, err: err.text };
+    return runCli(engine, ...argv);
   };
 
   before(async () => {

@@ -45,13 +45,21 @@ function wordVector(word: string, dim: number): Float32Array {
   return out;
 }
 
-/** Lower-cased words minus a few stop words, each with its span. */
+/**
+ * Lower-cased words minus a few stop words, each with its span. Every path gives the same
+ * vectors; the path only tells specs apart (`fake` by default).
+ */
 export class FakeEncoder implements TokenEncoder {
   readonly dim = FAKE_DIM;
-  /** Documents encoded so far, across the encoders of one engine. */
-  constructor(private readonly counter: { documents: number } = { documents: 0 }) {}
+  readonly spec: EncoderSpec;
 
-  readonly spec = { kind: 'static', path: 'fake', dim: FAKE_DIM } as unknown as EncoderSpec;
+  /** `counter` counts the documents encoded, across the encoders of one engine. */
+  constructor(
+    private readonly counter: { documents: number } = { documents: 0 },
+    path = 'fake',
+  ) {
+    this.spec = { kind: 'static', path, dim: FAKE_DIM } as unknown as EncoderSpec;
+  }
 
   async encodeQuery(text: string): Promise<TokenEncoding> {
     return this.encode(text);
@@ -233,7 +241,9 @@ export class FakeEngine implements Engine {
     return opened;
   }
 
-  async loadEncoder(): Promise<TokenEncoder> {
-    return new FakeEncoder(this.encoded);
+  /** A fake encoder whose spec path is the spec string given, or the stored spec's path. */
+  async loadEncoder(spec?: string | EncoderSpec): Promise<TokenEncoder> {
+    const path = typeof spec === 'string' ? spec : (spec as { path?: string } | undefined)?.path;
+    return new FakeEncoder(this.encoded, path);
   }
 }

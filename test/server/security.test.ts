@@ -118,7 +118,7 @@ describe('server security', () => {
       ],
       [
         '/v1/collections/notes/documents',
-        { documents: [{ id: 'd', vectors: [[1, 2], [3]] }] },
+        { documents: [{ id: 'd', vectors: [Array(FAKE_DIM).fill(1), [3]] }] },
         'dimension-mismatch',
         'documents.0.vectors.1',
       ],

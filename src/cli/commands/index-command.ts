@@ -11,10 +11,16 @@ import { DEFAULTS } from '../../defaults.js';
 import type { TokenEncoder } from '../../encoders/types.js';
 import { type ErrorCode, isMuveraError, MuveraError } from '../../errors.js';
 import type { OpenedCollection } from '../../server/engine.js';
-import { type DocumentRequest, toDocuments } from '../../server/operations.js';
+import {
+  collectionDim,
+  type DocumentRequest,
+  toDocuments,
+  upsertNamed,
+} from '../../server/operations.js';
 import { type CliContext, intFlag, println } from '../context.js';
 import { corpusFile, countDocuments, readCorpus } from '../corpus.js';
 import { startProgress } from '../progress.js';
+import { loadEncoderFlag, storedEncoderFlag } from '../stored-encoder.js';
 import { commonArgs, defineArgs, type Runner } from './common.js';
 
 /** Failures that condemn one document, not the run. */
@@ -136,22 +142,37 @@ interface CreateFlags {
   precision?: string;
 }
 
-/** Opens the collection, or creates it; a new one's encoder is returned to be reused. */
+/**
+ * Opens the collection, or creates it. The encoder `--encoder` loaded (for a new collection, or
+ * checked equal to the stored one) is returned to be reused.
+ */
 async function openOrCreate(
   context: CliContext,
   parsed: CreateFlags,
 ): Promise<{ opened: OpenedCollection; encoder?: TokenEncoder }> {
   if (await context.engine.isCollection(parsed.dir)) {
-    if (parsed.dim !== undefined || parsed.fde !== undefined || parsed.index !== undefined) {
+    const creationOnly = [parsed.dim, parsed.fde, parsed.index, parsed.precision];
+    if (creationOnly.some((value) => value !== undefined)) {
       context.err.write(
-        `note: ${parsed.dir} exists; --dim, --fde and --index apply only to a new collection\n`,
+        `note: ${parsed.dir} exists; --dim, --fde, --index and --precision apply only to a new ` +
+          'collection and are ignored\n',
       );
     }
-    return { opened: await context.engine.openCollection(parsed.dir) };
+    const opened = await context.engine.openCollection(parsed.dir);
+    if (parsed.encoder === undefined) return { opened };
+    try {
+      return {
+        opened,
+        encoder: await storedEncoderFlag(context, parsed.dir, opened.encoder, parsed.encoder),
+      };
+    } catch (error) {
+      await opened.collection.close();
+      throw error;
+    }
   }
 
   const encoder =
-    parsed.encoder === undefined ? undefined : await context.engine.loadEncoder(parsed.encoder);
+    parsed.encoder === undefined ? undefined : await loadEncoderFlag(context, parsed.encoder);
   const dim = encoder?.dim ?? intFlag(parsed.dim, 'dim');
   if (dim === undefined) {
     throw new MuveraError(
@@ -194,6 +215,9 @@ function lazyEncoder(context: CliContext, opened: OpenedCollection, created?: To
   };
 }
 
+/** A corpus line's fields are named as the line writes them: `vectors[0]`, `text`. */
+const lineField = (_index: number, field: string) => field;
+
 async function indexBatch(
   collection: CollectionApi,
   batch: DocumentRequest[],
@@ -210,13 +234,18 @@ async function indexBatch(
   const textEncoder = fresh.some((request) => request.vectors === undefined)
     ? await encoder()
     : undefined;
+  const dim = await collectionDim(collection);
   const docs: DocumentInput[] = [];
+  const requests: DocumentRequest[] = [];
   for (const request of fresh) {
     const encode = async () => textEncoder as TokenEncoder;
     const encoded = await attempt(request.id, summary, () =>
-      toDocuments([request], encode, 'document'),
+      toDocuments([request], encode, dim, lineField),
     );
-    if (encoded) docs.push(...encoded);
+    if (encoded) {
+      docs.push(...encoded);
+      requests.push(request);
+    }
   }
   if (docs.length === 0) return;
 
@@ -226,8 +255,9 @@ async function indexBatch(
     summary.indexed += docs.length;
     return;
   }
-  for (const doc of docs) {
-    if (await attempt(doc.id, summary, () => collection.upsert([doc]))) summary.indexed++;
+  for (const [i, doc] of docs.entries()) {
+    const alone = () => upsertNamed(collection, [doc], [requests[i]], lineField);
+    if (await attempt(doc.id, summary, alone)) summary.indexed++;
   }
 }
 

@@ -39,13 +39,7 @@ const args = defineArgs({
 });
 
 const runSearchCommand: Runner<typeof args> = async (context, parsed) => {
-  if ((parsed.query === undefined) === (parsed.vectors === undefined)) {
-    throw invalidArgument(
-      'query',
-      'query text or --vectors <file>, not both',
-      parsed.query ?? '(none)',
-    );
-  }
+  checkOneQuery(parsed.query, parsed.vectors);
   const request = {
     text: parsed.query,
     vectors: parsed.vectors === undefined ? undefined : await readVectors(parsed.vectors),
@@ -89,6 +83,24 @@ const runSearchCommand: Runner<typeof args> = async (context, parsed) => {
     await opened.collection.close();
   }
 };
+
+/** Exactly one of query text and `--vectors <file>`; the message says which way it failed. */
+function checkOneQuery(text: string | undefined, vectors: string | undefined): void {
+  if (text !== undefined && vectors !== undefined) {
+    throw new MuveraError('invalid-argument', 'give query text or --vectors <file>, not both', {
+      parameter: 'query',
+      expected: 'query text or --vectors <file>',
+      actual: 'both',
+    });
+  }
+  if (text === undefined && vectors === undefined) {
+    throw new MuveraError('invalid-argument', 'give query text or --vectors <file>', {
+      parameter: 'query',
+      expected: 'query text or --vectors <file>',
+      remedy: 'For example: muvera search <dir> "does aspirin prevent stroke"',
+    });
+  }
+}
 
 async function readVectors(file: string): Promise<JsonVectors> {
   let parsed: unknown;
