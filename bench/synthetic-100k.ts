@@ -6,7 +6,9 @@
  * rate, memory per document and index size on disk.
  *
  * Configurations (one collection each unless said):
- * - `hnsw`: the default collection (weaviate preset, HNSW);
+ * - `default index`: a collection with the defaults (weaviate preset, the `dynamic` index: a flat
+ *   scan up to DEFAULTS.index.dynamic.threshold documents, HNSW past it);
+ * - `hnsw`: weaviate preset with the HNSW index chosen explicitly, whatever the size;
  * - `hnsw + ball carving`: the `hnsw` collection, each query carved (`carveQuery`, default tau)
  *   before the search, so both stages see the carved query;
  * - `pq`: weaviate preset with the PQ candidate index (trained on PQ_TRAINING vectors);
@@ -73,11 +75,25 @@ interface Config {
   carve: boolean;
 }
 
+/** HNSW chosen explicitly, for the configurations that compare index kinds at any size. */
+const HNSW = { kind: 'hnsw' } as const;
+
 const ALL_CONFIGS: Config[] = [
-  { name: 'weaviate hnsw', options: { dim: 128, fde: 'weaviate' }, pool: false, carve: false },
+  {
+    name: 'weaviate, default index',
+    options: { dim: 128, fde: 'weaviate' },
+    pool: false,
+    carve: false,
+  },
+  {
+    name: 'weaviate hnsw',
+    options: { dim: 128, fde: 'weaviate', index: HNSW },
+    pool: false,
+    carve: false,
+  },
   {
     name: 'weaviate hnsw + ball carving',
-    options: { dim: 128, fde: 'weaviate' },
+    options: { dim: 128, fde: 'weaviate', index: HNSW },
     pool: false,
     carve: true,
   },
@@ -89,14 +105,31 @@ const ALL_CONFIGS: Config[] = [
   },
   {
     name: 'weaviate hnsw + token pooling',
-    options: { dim: 128, fde: 'weaviate' },
+    options: { dim: 128, fde: 'weaviate', index: HNSW },
     pool: true,
     carve: false,
   },
-  { name: 'compact hnsw', options: { dim: 128, fde: 'compact' }, pool: false, carve: false },
-  { name: 'milvus hnsw', options: { dim: 128, fde: 'milvus' }, pool: false, carve: false },
+  {
+    name: 'compact hnsw',
+    options: { dim: 128, fde: 'compact', index: HNSW },
+    pool: false,
+    carve: false,
+  },
+  {
+    name: 'milvus hnsw',
+    options: { dim: 128, fde: 'milvus', index: HNSW },
+    pool: false,
+    carve: false,
+  },
   ...(FULL
-    ? [{ name: 'paper hnsw', options: { dim: 128, fde: 'paper' }, pool: false, carve: false }]
+    ? [
+        {
+          name: 'paper hnsw',
+          options: { dim: 128, fde: 'paper', index: HNSW },
+          pool: false,
+          carve: false,
+        },
+      ]
     : []),
 ];
 
