@@ -14,7 +14,7 @@
  */
 import { DEFAULTS } from '../defaults.js';
 import type { CandidateIndex } from '../index/types.js';
-import { type CollectionState, docKeyOfToken } from './state.js';
+import { type CollectionState, docKeyOfToken, keepsTombstones } from './state.js';
 import type { StrategyName } from './types.js';
 
 /** What a strategy may use. */
@@ -98,7 +98,14 @@ const tokensStrategy: Strategy = {
       const docKey = docKeyOfToken(key);
       return state.isLive(docKey) && (filter === undefined || filter(docKey));
     };
-    const results = index.searchBatch(query, neighbours, { filter: tokenFilter });
+    // NOTE: an index that removes for real holds live tokens only; without a filter it can run
+    // its unfiltered scan (usearch's SIMD kernel for `flat`, many times the filtered loop).
+    const needsFilter = filter !== undefined || keepsTombstones(index);
+    const results = index.searchBatch(
+      query,
+      neighbours,
+      needsFilter ? { filter: tokenFilter } : {},
+    );
 
     // Each document scores the sum, over query tokens, of its best token among the neighbours.
     const numQuery = query.length / dim;
