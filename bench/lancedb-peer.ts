@@ -132,6 +132,8 @@ async function ourCollection(dir: string, data: Encoded, count: number): Promise
   const collection = await Collection.create(dir, {
     dim: data.dim,
     fde: 'weaviate',
+    // HNSW whatever the size: the default `dynamic` index would scan exactly below 10,000.
+    index: { kind: 'hnsw' },
     durability: 'none',
   });
   for (let i = 0; i < count; i += BATCH) {
