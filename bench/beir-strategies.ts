@@ -8,8 +8,8 @@
  * One collection per preset (HNSW candidate index, float32 tokens, no fsync: ingest speed is
  * another scenario's subject), plus one with flat indexes (the first preset) that runs `exact`,
  * `tokens` (its token index is then a flat SIMD scan of every document token: an HNSW over
- * every token takes minutes to build here) and `fde` without any approximate-search error. Queries are encoded once before timing, so latencies are the
- * search alone. `exact` is the baseline: every ratio is a queries/s ratio against it, measured
+ * every token takes minutes to build here) and `fde` without any approximate-search error.
+ * Queries are encoded once before timing, so latencies are the search alone. `exact` is the baseline: every ratio is a queries/s ratio against it, measured
  * in the same run, on the same thread, with the same Chamfer kernel.
  *
  * Correctness before timing: `fde` with every document as a candidate must return exactly the

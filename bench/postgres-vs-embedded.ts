@@ -5,9 +5,9 @@
  * against the exact oracle, latency p50/p95 and their ratio.
  *
  * Both use the `compact` FDE (2,000 values, pgvector's `vector` HNSW limit), float16 tokens and
- * HNSW m 16 / construction 64. Postgres is bulk-loaded as pgvector advises: rows first, then
- * CREATE INDEX (its ingest rate counts both). Ground truth is the embedded `exact` strategy; before timing,
- * the Postgres `exact` strategy must return the same hits with the same scores.
+ * HNSW m 16 (construction: each backend's default, 64 in pgvector, 48 in usearch). Postgres is
+ * bulk-loaded as pgvector advises: rows first, then CREATE INDEX (its ingest rate counts both). Ground truth is the embedded `exact` strategy;
+ * before timing, the Postgres `exact` strategy must return the same hits with the same scores.
  *
  * NOTE: Postgres here is PGlite (PostgreSQL 18 compiled to WebAssembly, single-threaded,
  * data on local disk) reached over a loopback socket by `pg`: recall is what a server gives,

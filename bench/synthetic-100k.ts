@@ -156,7 +156,7 @@ function indexBytes(dir: string): number {
   return total;
 }
 
-/** Creates and fills a collection; returns it with its ingest rate (documents/s, fsync per call). */
+/** Creates and fills a collection; returns it with its ingest rate (docs/s, fsync per call). */
 async function build(dir: string, config: Config) {
   const collection = await Collection.create(dir, config.options);
   // Only the upserts are timed: generating (and pooling) the synthetic tokens is not ingest.

@@ -3,8 +3,8 @@
  * clustering of each document's tokens, cluster means kept. For pool factors 1 to 4: tokens
  * and bytes kept, pooling time, Chamfer score change, and the ranking change (top-10 overlap
  * with unpooled exact Chamfer, nDCG@10 against the judgments), with plain means and with means
- * rescaled to unit length; on the real ColBERTv2 fixture, on a synthetic ColBERT-like corpus (bench/synthetic/colbert-like.ts), and on SciFact with the
- * static word-vector encoder (factor 2 only: every setting scores the whole corpus).
+ * rescaled to unit length; on the real ColBERTv2 fixture, on a synthetic ColBERT-like corpus
+ * (bench/synthetic/colbert-like.ts), and on SciFact with the static word-vector encoder (factor 2 only: every setting scores the whole corpus).
  *
  * Run: npx tsx bench/token-pooling.ts
  */

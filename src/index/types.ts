@@ -1,6 +1,7 @@
 /**
- * The candidate index interface: one small contract that HNSW, the exact flat scan and product
- * quantization all implement, and that test/index/contract.ts checks for each of them.
+ * The candidate index interface: one small contract that HNSW, the exact flat scan, product
+ * quantization and the dynamic index (flat, then HNSW) all implement, and that
+ * test/index/contract.ts checks for each of them.
  *
  * A candidate index holds one vector per document (a document FDE), under a numeric key the
  * collection assigns, and answers "which keys have the largest inner product with this query
